@@ -1,0 +1,58 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { copyFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { startStsResponder } from "../tools/lib/sts-responder";
+import { assertTerraform, offlineOverride, PROJECT_ROOT, terraformEnv } from "../tools/lib/terraform";
+import { LEGACY_STATE, LEGACY_TFVARS } from "./helpers/fixtures";
+import { synthCompute } from "./helpers/synth";
+
+const exec = promisify(execFile);
+
+describe("the app, as `npm run synth` and cdktf-cli run it", () => {
+  it("is the command of cdktf.json, and npm run synth runs it", () => {
+    const cdktfJson = JSON.parse(readFileSync(join(PROJECT_ROOT, "cdktf.json"), "utf8"));
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8"));
+    expect(cdktfJson.app).toBe("node_modules/.bin/tsx main.ts");
+    expect(pkg.scripts.synth).toBe("tsx main.ts");
+  });
+
+  let outdir: string;
+
+  it("writes the manifest and stacks/compute/cdk.tf.json, identical to an in-process synth", async () => {
+    outdir = join(mkdtempSync(join(tmpdir(), "cricksy-app-")), "cdktf.out");
+    await exec("npm", ["run", "-s", "synth"], { cwd: PROJECT_ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir } });
+    const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
+    expect(manifest.stacks.compute).toMatchObject({
+      name: "compute",
+      synthesizedStackPath: "stacks/compute/cdk.tf.json",
+      workingDirectory: "stacks/compute",
+    });
+    const written = JSON.parse(readFileSync(join(outdir, "stacks", "compute", "cdk.tf.json"), "utf8"));
+    expect(written).toEqual(synthCompute().json);
+  });
+
+  it("is what `cdktf diff --skip-synth` plans: No changes against the legacy state", async () => {
+    await assertTerraform();
+    const stackDir = join(outdir, "stacks", "compute");
+    const sts = await startStsResponder({ accountId: "123456789012" });
+    try {
+      await writeFile(join(stackDir, "override.tf.json"), JSON.stringify(offlineOverride(sts.url)));
+      await copyFile(LEGACY_STATE, join(stackDir, "terraform.tfstate"));
+      const { stdout } = await exec(
+        join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
+        ["diff", "compute", "--skip-synth", "--skip-provider-lock", "--output", outdir, "--var-file", LEGACY_TFVARS],
+        // cdktf diff has no -refresh=false of its own; Terraform takes it from TF_CLI_ARGS_plan.
+        { cwd: PROJECT_ROOT, env: terraformEnv({ CI: "1", TF_CLI_ARGS_plan: "-refresh=false", NO_COLOR: "1" }) },
+      );
+      expect(stdout).toContain("No changes.");
+      expect(stdout).not.toMatch(/will be (created|destroyed|updated)|must be replaced/);
+      expect(sts.calls).toContain("GetCallerIdentity");
+    } finally {
+      await sts.close();
+    }
+  });
+});

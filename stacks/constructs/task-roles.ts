@@ -1,0 +1,83 @@
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Construct } from "constructs";
+import { pin } from "../pin";
+
+export interface TaskRolesProps {
+  /** Prefix of the role and policy names. */
+  readonly namePrefix: string;
+  /** Secrets Manager ARNs that the execution role may read to inject secrets into containers. */
+  readonly secretArns: string[];
+  readonly tags?: { [key: string]: string };
+}
+
+/**
+ * The two IAM roles that ECS tasks use:
+ * - the execution role (`aws_iam_role.task_execution`): ECS itself pulls images,
+ *   writes logs and reads the secrets that containers get as variables;
+ * - the task role (`aws_iam_role.task`): what the application code may call.
+ */
+export class TaskRoles extends Construct {
+  readonly assumeRolePolicy: DataAwsIamPolicyDocument;
+  readonly executionRole: IamRole;
+  readonly taskRole: IamRole;
+
+  constructor(scope: Construct, id: string, props: TaskRolesProps) {
+    super(scope, id);
+
+    this.assumeRolePolicy = pin(
+      new DataAwsIamPolicyDocument(this, "ecs-tasks-assume", {
+        statement: [
+          {
+            actions: ["sts:AssumeRole"],
+            principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
+          },
+        ],
+      }),
+      "ecs_tasks_assume",
+    );
+
+    this.executionRole = pin(
+      new IamRole(this, "execution-role", {
+        name: `${props.namePrefix}-task-execution`,
+        assumeRolePolicy: this.assumeRolePolicy.json,
+        tags: props.tags,
+      }),
+      "task_execution",
+    );
+    pin(
+      new IamRolePolicyAttachment(this, "execution-managed-policy", {
+        role: this.executionRole.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+      }),
+      "task_execution",
+    );
+    const readSecrets = pin(
+      new DataAwsIamPolicyDocument(this, "execution-secrets-document", {
+        statement: [
+          { sid: "ReadDatabaseUrl", actions: ["secretsmanager:GetSecretValue"], resources: props.secretArns },
+        ],
+      }),
+      "task_execution_secrets",
+    );
+    pin(
+      new IamRolePolicy(this, "execution-secrets", {
+        name: `${props.namePrefix}-task-execution-secrets`,
+        role: this.executionRole.id,
+        policy: readSecrets.json,
+      }),
+      "task_execution_secrets",
+    );
+
+    this.taskRole = pin(
+      new IamRole(this, "task-role", {
+        name: `${props.namePrefix}-task`,
+        assumeRolePolicy: this.assumeRolePolicy.json,
+        tags: props.tags,
+      }),
+      "task",
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Construct } from "constructs";
+import { pin } from "../pin";
+
+export interface VideoPipelineAccessProps {
+  /** Prefix of the policy's name and description (the project name). */
+  readonly namePrefix: string;
+  /** Role that gets the policy. */
+  readonly role: IamRole;
+  /** Bucket of uploaded videos and analysis results. */
+  readonly bucketName: string;
+  /** ARN of the analysis job queue. */
+  readonly queueArn: string;
+  readonly tags?: { [key: string]: string };
+}
+
+/**
+ * What the task role may do with the video pipeline: read and write objects in
+ * the videos bucket and list it, and send, receive and settle analysis jobs.
+ * `data.aws_iam_policy_document.task_s3_sqs`, `aws_iam_policy.task_s3_sqs` and its
+ * attachment `aws_iam_role_policy_attachment.task_s3_sqs`.
+ */
+export class VideoPipelineAccess extends Construct {
+  readonly policy: IamPolicy;
+
+  constructor(scope: Construct, id: string, props: VideoPipelineAccessProps) {
+    super(scope, id);
+    const document = pin(
+      new DataAwsIamPolicyDocument(this, "document", {
+        statement: [
+          {
+            sid: "VideoObjects",
+            actions: ["s3:GetObject", "s3:PutObject"],
+            resources: [`arn:aws:s3:::${props.bucketName}/*`],
+          },
+          {
+            sid: "VideoBucket",
+            actions: ["s3:ListBucket"],
+            resources: [`arn:aws:s3:::${props.bucketName}`],
+          },
+          {
+            sid: "AnalysisQueue",
+            actions: [
+              "sqs:SendMessage",
+              "sqs:ReceiveMessage",
+              "sqs:DeleteMessage",
+              "sqs:ChangeMessageVisibility",
+              "sqs:GetQueueAttributes",
+              "sqs:GetQueueUrl",
+            ],
+            resources: [props.queueArn],
+          },
+        ],
+      }),
+      "task_s3_sqs",
+    );
+    this.policy = pin(
+      new IamPolicy(this, "policy", {
+        name: `${props.namePrefix}-task-s3-sqs`,
+        description: `Lets ${props.namePrefix} tasks read and write videos in S3 and use the analysis queue`,
+        policy: document.json,
+        tags: props.tags,
+      }),
+      "task_s3_sqs",
+    );
+    pin(
+      new IamRolePolicyAttachment(this, "attachment", { role: props.role.name, policyArn: this.policy.arn }),
+      "task_s3_sqs",
+    );
+  }
+}
