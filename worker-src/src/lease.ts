@@ -1,0 +1,141 @@
+/**
+ * The hold of one received message: heartbeats extend its visibility timeout
+ * while the job runs, and settling it (delete or release) first stops the
+ * heartbeats and waits for one in flight, so a heartbeat never races the delete.
+ * Heartbeats stop at SQS's 12-hour visibility cap.
+ */
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { SQS_MAX_VISIBILITY_S } from "./config.js";
+import { errorFields, type Logger } from "./logger.js";
+
+/** Seconds kept free below the 12-hour cap, for clock skew and the final release. */
+const CAP_MARGIN_S = 60;
+
+export interface LeaseOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  receiptHandle: string;
+  visibilityTimeoutS: number;
+  /** When this worker received the message (ms since epoch). */
+  receivedAt: number;
+  log: Logger;
+  /** The message is no longer ours (receipt handle invalid): the job should stop. */
+  onLost: (error: unknown) => void;
+  now?: () => number;
+}
+
+/** SQS says the receipt handle no longer holds the message. */
+export function isLeaseLost(error: unknown): boolean {
+  const e = error as { name?: string; message?: string };
+  if (e?.name === "ReceiptHandleIsInvalid" || e?.name === "MessageNotInflight") return true;
+  return e?.name === "InvalidParameterValue" && /receipt handle/i.test(e.message ?? "");
+}
+
+export class Lease {
+  readonly intervalMs: number;
+  private settled = false;
+  private timer?: NodeJS.Timeout;
+  private inflight: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(private readonly options: LeaseOptions) {
+    this.now = options.now ?? Date.now;
+    // A third of the timeout: two heartbeats may fail before the message shows again.
+    this.intervalMs = Math.max(500, Math.floor((options.visibilityTimeoutS * 1000) / 3));
+  }
+
+  /** Seconds the message may still be kept invisible before the 12-hour cap. */
+  remainingCapS(): number {
+    return Math.floor(SQS_MAX_VISIBILITY_S - CAP_MARGIN_S - (this.now() - this.options.receivedAt) / 1000);
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.settled) return;
+    this.timer = setTimeout(() => {
+      this.inflight = this.beat();
+    }, this.intervalMs);
+  }
+
+  private async beat(): Promise<void> {
+    if (this.settled) return;
+    const timeout = Math.min(this.options.visibilityTimeoutS, this.remainingCapS());
+    if (timeout <= 0) {
+      this.options.log.warn("visibility cap of 12 hours reached; no more heartbeats", {
+        heldS: Math.round((this.now() - this.options.receivedAt) / 1000),
+      });
+      return;
+    }
+    try {
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.options.queueUrl,
+          ReceiptHandle: this.options.receiptHandle,
+          VisibilityTimeout: timeout,
+        }),
+      );
+      this.options.log.debug("heartbeat", { visibilityTimeoutS: timeout });
+    } catch (error) {
+      if (isLeaseLost(error)) {
+        this.options.log.warn("message lost: heartbeat refused", { err: errorFields(error) });
+        this.settled = true;
+        this.options.onLost(error);
+        return;
+      }
+      this.options.log.warn("heartbeat failed; trying again at the next beat", { err: errorFields(error) });
+    }
+    this.schedule();
+  }
+
+  /** Stops heartbeats; resolves once a heartbeat in flight has finished. */
+  async stop(): Promise<void> {
+    this.settled = true;
+    clearTimeout(this.timer);
+    await this.inflight;
+  }
+
+  /** Deletes the message after the heartbeats have stopped; retried on transient errors. */
+  async delete(): Promise<void> {
+    await this.stop();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: this.options.receiptHandle }),
+        );
+        return;
+      } catch (error) {
+        if (isLeaseLost(error) || attempt >= 3) {
+          // The job is done and its result written; a redelivery finds the result and does nothing.
+          this.options.log.warn("could not delete the message; a redelivery will find the job done", {
+            err: errorFields(error),
+          });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  /** Makes the message visible again after `delayS` seconds (0: at once). */
+  async release(delayS: number): Promise<void> {
+    await this.stop();
+    const timeout = Math.max(0, Math.min(delayS, this.remainingCapS()));
+    try {
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.options.queueUrl,
+          ReceiptHandle: this.options.receiptHandle,
+          VisibilityTimeout: timeout,
+        }),
+      );
+    } catch (error) {
+      // Not fatal: the message shows again when its visibility timeout runs out.
+      this.options.log.warn("could not release the message; it returns after its visibility timeout", {
+        err: errorFields(error),
+      });
+    }
+  }
+}

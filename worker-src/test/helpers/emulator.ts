@@ -1,0 +1,158 @@
+/**
+ * fauxqs in process on a loopback port: SQS (a jobs queue with a dead-letter
+ * queue and redrive policy) and S3 (the videos bucket), spoken to over the real
+ * wire protocols by the AWS SDK.
+ */
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { startFauxqs } from "fauxqs";
+
+export const REGION = "us-east-2";
+export const BUCKET = "cricksy-test-videos";
+export const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
+
+export interface EmulatorOptions {
+  /** Receives after which a message goes to the dead-letter queue. Default 3. */
+  maxReceiveCount?: number;
+  /** Queue name suffix, so that tests in one emulator do not share queues. */
+  name?: string;
+}
+
+export interface Emulator {
+  endpoint: string;
+  sqs: SQSClient;
+  s3: S3Client;
+  queueUrl: string;
+  dlqUrl: string;
+  /** The environment a worker needs to talk to this emulator. */
+  env: Record<string, string>;
+  sendJob(body: unknown): Promise<string>;
+  putObject(key: string, body: Buffer | string): Promise<void>;
+  getJson<T = Record<string, unknown>>(key: string): Promise<T | undefined>;
+  listKeys(prefix: string): Promise<string[]>;
+  counts(url?: string): Promise<{ visible: number; inFlight: number }>;
+  /** Receives (and so hides for `visibilityS`) what is visible now. */
+  peek(url: string, visibilityS?: number): Promise<{ body?: string; receiveCount: number }[]>;
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const server = await startFauxqs({ port: 0, logger: false, defaultRegion: REGION });
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const sqs = new SQSClient({ region: REGION, endpoint, credentials: CREDENTIALS });
+  const s3 = new S3Client({ region: REGION, endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+  const name = options.name ?? "analysis-jobs";
+
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))
+  ).Attributes?.QueueArn;
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: "30",
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 3 }),
+      },
+    }),
+  );
+  server.createBucket(BUCKET);
+  const queueUrl = queue.QueueUrl as string;
+  const dlqUrl = dlq.QueueUrl as string;
+
+  const counts = async (url = queueUrl) => {
+    const out = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    return {
+      visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  };
+
+  return {
+    endpoint,
+    sqs,
+    s3,
+    queueUrl,
+    dlqUrl,
+    env: {
+      SQS_QUEUE_URL: queueUrl,
+      S3_BUCKET: BUCKET,
+      AWS_REGION: REGION,
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    },
+    async sendJob(body) {
+      const out = await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: typeof body === "string" ? body : JSON.stringify(body),
+        }),
+      );
+      return out.MessageId as string;
+    },
+    async putObject(key, body) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    },
+    async getJson(key) {
+      try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+        return JSON.parse(await (out.Body as { transformToString(): Promise<string> }).transformToString());
+      } catch (error) {
+        if ((error as { name?: string }).name === "NoSuchKey") return undefined;
+        throw error;
+      }
+    },
+    async listKeys(prefix) {
+      const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+      return (out.Contents ?? []).map((o) => o.Key as string).sort();
+    },
+    counts,
+    async peek(url, visibilityS = 30) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: visibilityS,
+          MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        }),
+      );
+      return (out.Messages ?? []).map((m) => ({
+        body: m.Body,
+        receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
+      }));
+    },
+    async stop() {
+      sqs.destroy();
+      s3.destroy();
+      await server.stop();
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
