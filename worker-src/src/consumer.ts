@@ -1,10 +1,17 @@
 /**
  * The consumer loop: long-polls the queue and keeps up to `concurrency` jobs in
- * flight, receiving again as soon as a slot frees up (not batch by batch). Each
- * message gets a Lease (heartbeats), an AbortSignal and a time budget; the
- * handler's disposition says how the message is settled.
+ * flight, receiving again as soon as a slot frees up (not batch by batch). A
+ * receive returns at most 10 messages, so ceil(concurrency / 10) pollers run,
+ * each reserving the free slots it asks for. Each message gets a Lease
+ * (heartbeats), an AbortSignal and a time budget; the handler's disposition says
+ * how the message is settled.
  */
-import { type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { backoffSeconds } from "./errors.js";
 import { Lease } from "./lease.js";
 import { errorFields, type Logger } from "./logger.js";
@@ -81,9 +88,12 @@ const ALIVE_INTERVAL_MS = 5000;
 
 export class Consumer {
   private readonly inFlight = new Map<string, InFlight>();
-  private readonly pollController = new AbortController();
+  /** Aborted by stop(): ends backoff sleeps (never an open receive, see stop()). */
+  private readonly stopController = new AbortController();
   private stopping = false;
-  private slotWaiter?: () => void;
+  /** Slots that an open receive may fill. */
+  private reserved = 0;
+  private readonly slotWaiters = new Set<() => void>();
   private loop?: Promise<void>;
   private stopped?: Promise<void>;
   private readonly now: () => number;
@@ -98,7 +108,8 @@ export class Consumer {
 
   /** Runs until stop(); resolves when every job has been settled. */
   run(): Promise<void> {
-    this.loop ??= this.receiveLoop();
+    const pollers = Math.ceil(this.options.concurrency / 10);
+    this.loop ??= Promise.all(Array.from({ length: pollers }, () => this.receiveLoop())).then(() => {});
     return this.loop.then(() => this.stopped);
   }
 
@@ -108,7 +119,8 @@ export class Consumer {
     while (!this.stopping) {
       await this.freeSlot();
       if (this.stopping) break;
-      const room = Math.min(10, this.options.concurrency - this.inFlight.size);
+      const room = Math.min(10, this.options.concurrency - this.inFlight.size - this.reserved);
+      this.reserved += room;
       let messages: Message[];
       try {
         const out = await this.options.sqs.send(
@@ -119,11 +131,11 @@ export class Consumer {
             VisibilityTimeout: this.options.visibilityTimeoutS,
             MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
           }),
-          { abortSignal: this.pollController.signal },
         );
         messages = out.Messages ?? [];
         receiveErrors = 0;
       } catch (error) {
+        this.reserved -= room;
         if (this.stopping) break;
         receiveErrors++;
         const delayS = backoffSeconds(receiveErrors, 1, 30);
@@ -131,36 +143,62 @@ export class Consumer {
         await this.sleep(delayS * 1000);
         continue;
       }
+      this.reserved -= room;
       this.options.onAlive?.();
+      if (this.stopping) {
+        await this.releaseAtOnce(messages);
+        break;
+      }
       if (messages.length === 0) continue;
       if (this.inFlight.size === 0) await this.options.onBusy?.();
       for (const message of messages) this.start(message);
     }
   }
 
-  /** Resolves when a slot is free or the consumer stops; reports liveness while it waits. */
+  /** Resolves when a slot is free (neither busy nor reserved) or the consumer stops; reports liveness while it waits. */
   private async freeSlot(): Promise<void> {
-    while (!this.stopping && this.inFlight.size >= this.options.concurrency) {
+    while (!this.stopping && this.inFlight.size + this.reserved >= this.options.concurrency) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ALIVE_INTERVAL_MS);
-        this.slotWaiter = () => {
+        const wake = () => {
           clearTimeout(timer);
+          this.slotWaiters.delete(wake);
           resolve();
         };
+        const timer = setTimeout(wake, ALIVE_INTERVAL_MS);
+        this.slotWaiters.add(wake);
       });
-      this.slotWaiter = undefined;
       this.options.onAlive?.();
     }
+  }
+
+  private wakeSlotWaiters(): void {
+    for (const wake of [...this.slotWaiters]) wake();
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.pollController.signal.addEventListener("abort", () => {
+      this.stopController.signal.addEventListener("abort", () => {
         clearTimeout(timer);
         resolve();
       });
     });
+  }
+
+  /** Hands messages back untouched (visibility 0), for the receive that was open when stop() came. */
+  private async releaseAtOnce(messages: Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+        }),
+      );
+      this.options.log.info("messages received during shutdown released untouched", { messages: messages.length });
+    } catch (error) {
+      this.options.log.warn("could not release messages received during shutdown", { err: errorFields(error) });
+    }
   }
 
   private start(message: Message): void {
@@ -170,7 +208,7 @@ export class Consumer {
     this.inFlight.set(id, entry);
     entry.done = this.process(message, controller).finally(() => {
       this.inFlight.delete(id);
-      this.slotWaiter?.();
+      this.wakeSlotWaiters();
       if (this.inFlight.size === 0) this.options.onIdle?.();
     });
   }
@@ -259,27 +297,31 @@ export class Consumer {
   }
 
   /**
-   * Stops receiving at once, lets jobs in flight finish for up to `graceS`
-   * seconds, then cancels the rest and releases their messages (visibility 0).
+   * Stops receiving at once (no receive is sent after this), lets jobs in flight
+   * finish for up to `graceS` seconds, then cancels the rest and releases their
+   * messages (visibility 0) for other workers.
+   *
+   * A receive already open is not aborted: SQS may have handed it messages that
+   * an aborted request never reads, and they would stay invisible for the
+   * visibility timeout. It is let run out (at most the long-poll wait) and
+   * whatever it returns is released untouched. Jobs are cancelled only after it
+   * returned, so that their released messages cannot fall into it.
    */
   stop(graceS: number): Promise<void> {
     this.stopped ??= (async () => {
       this.stopping = true;
-      this.pollController.abort(new ShutdownError("stopping"));
-      this.slotWaiter?.();
+      this.stopController.abort(new ShutdownError("stopping"));
+      this.wakeSlotWaiters();
       const { log } = this.options;
       log.info("shutting down: receiving stopped", { jobsInFlight: this.inFlight.size, graceS });
-      await this.loop;
       const all = () => Promise.all([...this.inFlight.values()].map((j) => j.done));
       let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        all().then(() => true),
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), graceS * 1000);
-        }),
-      ]);
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceS * 1000);
+      });
+      await Promise.all([this.loop, Promise.race([all(), grace])]);
       clearTimeout(timer);
-      if (!finished) {
+      if (this.inFlight.size > 0) {
         log.warn("grace period over: cancelling jobs still in flight", { jobsInFlight: this.inFlight.size });
         for (const job of this.inFlight.values()) job.controller.abort(new ShutdownError("shutdown grace period over"));
         await all();

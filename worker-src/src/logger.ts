@@ -48,7 +48,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const emit = (level: Level, msg: string, fields?: Fields) => {
       if (ORDER[level] < threshold) return;
       const record: Fields = { time: now().toISOString(), level, msg, ...base, ...fields };
-      if (record.err !== undefined) record.err = errorFields(record.err);
+      if (record.err instanceof Error) record.err = errorFields(record.err);
       write(JSON.stringify(record));
     };
     return {

@@ -22,8 +22,10 @@ export interface DownloadProgress {
   totalBytes?: number;
 }
 
+/** The key does not exist. A missing bucket is not this: it is a configuration error, retried. */
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.name === "NoSuchBucket") return false;
   return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
 }
 

@@ -3,7 +3,15 @@
  * queue and redrive policy) and S3 (the videos bucket), spoken to over the real
  * wire protocols by the AWS SDK.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -15,6 +23,8 @@ import { startFauxqs } from "fauxqs";
 
 export const REGION = "us-east-2";
 export const BUCKET = "cricksy-test-videos";
+/** fauxqs takes request bodies up to 11 MiB; larger objects are uploaded in parts. */
+const PART_SIZE = 8 * 1024 * 1024;
 export const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 
 export interface EmulatorOptions {
@@ -102,8 +112,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       );
       return out.MessageId as string;
     },
-    async putObject(key, body) {
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    async putObject(key, content) {
+      const body = typeof content === "string" ? Buffer.from(content) : content;
+      if (body.length <= PART_SIZE) {
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+        return;
+      }
+      // Large videos go up in parts, as browsers and the backend upload them.
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+      const parts = [];
+      for (let offset = 0, n = 1; offset < body.length; offset += PART_SIZE, n++) {
+        const part = await s3.send(
+          new UploadPartCommand({
+            Bucket: BUCKET,
+            Key: key,
+            UploadId,
+            PartNumber: n,
+            Body: body.subarray(offset, offset + PART_SIZE),
+          }),
+        );
+        parts.push({ ETag: part.ETag, PartNumber: n });
+      }
+      await s3.send(
+        new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
+      );
     },
     async getJson(key) {
       try {
@@ -144,14 +176,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
+  check: () => T | Promise<T>,
   timeoutMs = 20_000,
   what = "condition",
-): Promise<T> {
+): Promise<Exclude<T, undefined | false>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value !== undefined && value !== false) return value as T;
+    if (value !== undefined && value !== false) return value as Exclude<T, undefined | false>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

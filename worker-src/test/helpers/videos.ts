@@ -1,10 +1,11 @@
 /** Real small videos, made by ffmpeg from its test source, cached per test run. */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const dir = join(tmpdir(), `cricksy-test-videos-${process.pid}`);
+// Shared by test files and runs; each file is written whole (temp file, then rename).
+const dir = join(tmpdir(), "cricksy-test-videos");
 
 export interface VideoSpec {
   seconds: number;
@@ -29,10 +30,11 @@ export function makeVideo(spec: VideoSpec): Buffer {
         ...["-i", `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}:duration=${spec.seconds}`],
         ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
         ...["-g", String(Math.round(spec.fps * (spec.gopSeconds ?? 1)))],
-        file,
+        `${file}.${process.pid}.${ext}`,
       ],
       { stdio: "pipe" },
     );
+    renameSync(`${file}.${process.pid}.${ext}`, file);
   }
   return readFileSync(file);
 }
