@@ -23,11 +23,15 @@ export interface Synthesized {
   json: SynthJson;
 }
 
-/** Synthesizes the compute stack in process into a fresh temp folder. */
-export function synthCompute(props: ComputeStackProps = {}): Synthesized {
+/**
+ * Synthesizes the compute stack in process into a fresh temp folder;
+ * `change` may alter the stack before synth (variants for the diff tests).
+ */
+export function synthCompute(props: ComputeStackProps = {}, change?: (stack: ComputeStack) => void): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), "cricksy-synth-"));
   const app = new App({ outdir });
-  new ComputeStack(app, "compute", props);
+  const stack = new ComputeStack(app, "compute", props);
+  change?.(stack);
   app.synth();
   const file = join(outdir, "stacks", "compute", "cdk.tf.json");
   return { outdir, file, json: JSON.parse(readFileSync(file, "utf8")) as SynthJson };

@@ -153,6 +153,7 @@ export function offlineOverride(stsUrl: string) {
 
 export interface PlanOptions {
   varFile?: string;
+  varFiles?: string[];
   vars?: Record<string, string>;
   refresh?: boolean;
 }
@@ -197,7 +198,9 @@ export interface PlannedResource {
 export async function plan(dir: string, options: PlanOptions = {}): Promise<PlanResult> {
   await terraformOk(dir, "init", ["-input=false"]);
   const args = ["-input=false", "-lock=false", "-out=tfplan", `-refresh=${options.refresh ?? false}`];
-  if (options.varFile) args.push(`-var-file=${options.varFile}`);
+  for (const file of [...(options.varFile ? [options.varFile] : []), ...(options.varFiles ?? [])]) {
+    args.push(`-var-file=${file}`);
+  }
   for (const [key, value] of Object.entries(options.vars ?? {})) args.push(`-var=${key}=${value}`);
   const result = await terraform(dir, "plan", args);
   if (result.code !== 0) return result;

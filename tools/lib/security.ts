@@ -1,0 +1,249 @@
+/**
+ * The security-relevant content of a synthesized stack, in comparable form:
+ * IAM statements (from aws_iam_policy_document data sources, policy JSON and
+ * jsonencode policies alike), managed policy attachments, security group rules
+ * (inline, aws_security_group_rule, aws_vpc_security_group_*_rule), and exposure
+ * (public IPs, public subnets, ingress from anywhere).
+ */
+import type { Element, Json } from "./stack-json";
+import { decodeString } from "./structural-diff";
+
+export interface IamStatement {
+  /** Where the statement is written, e.g. `data.aws_iam_policy_document.task_s3_sqs`, `aws_iam_role.task.assume_role_policy`. */
+  owner: string;
+  sid?: string;
+  effect: string;
+  actions: string[];
+  notActions: string[];
+  resources: string[];
+  notResources: string[];
+  principals: string[];
+  notPrincipals: string[];
+  conditions: string[];
+}
+
+export interface PolicyAttachment {
+  owner: string;
+  role: string;
+  policyArn: string;
+}
+
+export interface SecurityGroupRule {
+  owner: string;
+  group: string;
+  direction: "ingress" | "egress";
+  protocol: string;
+  ports: string;
+  peer: string;
+  description?: string;
+}
+
+export interface Exposure {
+  owner: string;
+  what: string;
+}
+
+export interface SecurityView {
+  statements: IamStatement[];
+  attachments: PolicyAttachment[];
+  rules: SecurityGroupRule[];
+  exposures: Exposure[];
+}
+
+const list = (v: unknown): string[] =>
+  v === undefined || v === null ? [] : (Array.isArray(v) ? v : [v]).map((x) => String(x)).sort();
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A statement of a policy document data source (snake_case blocks). */
+function fromDocumentBlock(owner: string, s: Record<string, unknown>): IamStatement {
+  const principals = (v: unknown) =>
+    (Array.isArray(v) ? v : []).flatMap((p: Record<string, unknown>) =>
+      list(p.identifiers).map((id) => `${p.type}:${id}`),
+    );
+  return {
+    owner,
+    sid: (s.sid as string) || undefined,
+    effect: (s.effect as string) ?? "Allow",
+    actions: list(s.actions),
+    notActions: list(s.not_actions),
+    resources: list(s.resources),
+    notResources: list(s.not_resources),
+    principals: principals(s.principals).sort(),
+    notPrincipals: principals(s.not_principals).sort(),
+    conditions: (Array.isArray(s.condition) ? s.condition : [])
+      .map((c: Record<string, unknown>) => `${c.test} ${c.variable} = ${list(c.values).join(", ")}`)
+      .sort(),
+  };
+}
+
+/** A statement of an IAM policy JSON document. */
+function fromJsonStatement(owner: string, s: Record<string, unknown>): IamStatement {
+  const principals = (v: unknown) =>
+    v === "*"
+      ? ["*"]
+      : isObject(v)
+        ? Object.entries(v).flatMap(([type, ids]) => list(ids).map((id) => `${type}:${id}`))
+        : [];
+  const conditions = isObject(s.Condition)
+    ? Object.entries(s.Condition).flatMap(([test, byKey]) =>
+        isObject(byKey)
+          ? Object.entries(byKey).map(([key, values]) => `${test} ${key} = ${list(values).join(", ")}`)
+          : [],
+      )
+    : [];
+  return {
+    owner,
+    sid: (s.Sid as string) || undefined,
+    effect: (s.Effect as string) ?? "Allow",
+    actions: list(s.Action),
+    notActions: list(s.NotAction),
+    resources: list(s.Resource),
+    notResources: list(s.NotResource),
+    principals: principals(s.Principal).sort(),
+    notPrincipals: principals(s.NotPrincipal).sort(),
+    conditions: conditions.sort(),
+  };
+}
+
+/** Attributes that hold a policy document, per resource type (`*` for any type). */
+const POLICY_ATTRIBUTES = ["policy", "assume_role_policy"];
+
+function statementsOf(element: Element): IamStatement[] {
+  if (element.mode === "data") {
+    if (element.type !== "aws_iam_policy_document") return [];
+    const blocks = element.attributes.statement;
+    return (Array.isArray(blocks) ? blocks : []).map((s) =>
+      fromDocumentBlock(element.address, s as Record<string, unknown>),
+    );
+  }
+  const out: IamStatement[] = [];
+  const fromValue = (owner: string, value: Json | undefined) => {
+    if (typeof value !== "string") return;
+    const document = decodeString(value);
+    if (!isObject(document)) return;
+    const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+    for (const s of statements) if (isObject(s)) out.push(fromJsonStatement(owner, s));
+  };
+  for (const attribute of POLICY_ATTRIBUTES)
+    fromValue(`${element.address}.${attribute}`, element.attributes[attribute]);
+  const inline = element.attributes.inline_policy;
+  if (Array.isArray(inline)) {
+    inline.forEach((p, k) => {
+      if (isObject(p)) fromValue(`${element.address}.inline_policy[${k}]`, p.policy as Json);
+    });
+  }
+  return out;
+}
+
+const portRange = (from: unknown, to: unknown, protocol: string) => {
+  if (protocol === "all") return "all";
+  if (from === undefined || from === null) return "all";
+  return String(from) === String(to) ? String(from) : `${from}-${to}`;
+};
+const protocolName = (p: unknown) => (p === "-1" || p === -1 || p === "all" ? "all" : String(p ?? "all"));
+
+function rulesOf(element: Element): SecurityGroupRule[] {
+  const a = element.attributes;
+  const out: SecurityGroupRule[] = [];
+  const push = (group: string, direction: "ingress" | "egress", r: Record<string, unknown>, peers: string[]) => {
+    const protocol = protocolName(r.protocol ?? r.ip_protocol);
+    for (const peer of peers) {
+      out.push({
+        owner: element.address,
+        group,
+        direction,
+        protocol,
+        ports: portRange(r.from_port, r.to_port, protocol),
+        peer,
+        description: (r.description as string) || undefined,
+      });
+    }
+  };
+  const peersOfInline = (r: Record<string, unknown>) => [
+    ...list(r.cidr_blocks),
+    ...list(r.ipv6_cidr_blocks),
+    ...list(r.security_groups).map((g) => `sg ${g}`),
+    ...list(r.prefix_list_ids).map((p) => `prefix list ${p}`),
+    ...(r.self === true ? ["self"] : []),
+  ];
+  if (element.mode !== "managed") return out;
+  if (element.type === "aws_security_group") {
+    for (const direction of ["ingress", "egress"] as const) {
+      const rules = a[direction];
+      for (const r of Array.isArray(rules) ? rules : []) {
+        if (isObject(r)) push(element.address, direction, r, peersOfInline(r));
+      }
+    }
+  } else if (element.type === "aws_security_group_rule") {
+    const direction = a.type === "egress" ? "egress" : "ingress";
+    const peers = [...peersOfInline(a), ...(a.source_security_group_id ? [`sg ${a.source_security_group_id}`] : [])];
+    push(String(a.security_group_id), direction, a, peers);
+  } else if (
+    element.type === "aws_vpc_security_group_ingress_rule" ||
+    element.type === "aws_vpc_security_group_egress_rule"
+  ) {
+    const direction = element.type.includes("ingress") ? "ingress" : "egress";
+    const peers = [
+      ...list(a.cidr_ipv4),
+      ...list(a.cidr_ipv6),
+      ...list(a.referenced_security_group_id).map((g) => `sg ${g}`),
+      ...list(a.prefix_list_id).map((p) => `prefix list ${p}`),
+    ];
+    push(String(a.security_group_id), direction, a, peers);
+  }
+  return out;
+}
+
+const ANYWHERE = new Set(["0.0.0.0/0", "::/0"]);
+
+function exposuresOf(element: Element, rules: SecurityGroupRule[]): Exposure[] {
+  const a = element.attributes;
+  const out: Exposure[] = [];
+  const owner = element.address;
+  if (element.mode !== "managed") return out;
+  const network = a.network_configuration;
+  const networks = Array.isArray(network) ? network : network ? [network] : [];
+  for (const n of networks) {
+    if (isObject(n) && (n.assign_public_ip === true || n.assign_public_ip === "true")) {
+      out.push({ owner, what: "tasks get public IP addresses (assign_public_ip = true)" });
+    }
+  }
+  if (element.type === "aws_subnet" && (a.map_public_ip_on_launch === true || a.map_public_ip_on_launch === "true")) {
+    out.push({ owner, what: "public subnet (map_public_ip_on_launch = true)" });
+  }
+  if (a.associate_public_ip_address === true) out.push({ owner, what: "instance with a public IP address" });
+  if (a.publicly_accessible === true) out.push({ owner, what: "publicly accessible database" });
+  if (element.type === "aws_lb" && a.internal === false) out.push({ owner, what: "internet-facing load balancer" });
+  for (const rule of rules) {
+    if (rule.direction === "ingress" && ANYWHERE.has(rule.peer)) {
+      out.push({ owner, what: `ingress from ${rule.peer}: ${rule.protocol} ${rule.ports}` });
+    }
+  }
+  return out;
+}
+
+export function securityView(elements: Map<string, Element>): SecurityView {
+  const view: SecurityView = { statements: [], attachments: [], rules: [], exposures: [] };
+  for (const element of elements.values()) {
+    view.statements.push(...statementsOf(element));
+    const rules = rulesOf(element);
+    view.rules.push(...rules);
+    view.exposures.push(...exposuresOf(element, rules));
+    if (element.mode === "managed" && /^aws_iam_(role|user|group)_policy_attachment$/.test(element.type)) {
+      const a = element.attributes;
+      view.attachments.push({
+        owner: element.address,
+        role: String(a.role ?? a.user ?? a.group),
+        policyArn: String(a.policy_arn),
+      });
+    }
+  }
+  return view;
+}
+
+/** Identity of a security item for comparing two views. */
+export const statementKey = (s: IamStatement) => JSON.stringify(s);
+export const ruleKey = (r: SecurityGroupRule) => JSON.stringify({ ...r, description: undefined });
+export const exposureKey = (e: Exposure) => JSON.stringify(e);
+export const attachmentKey = (p: PolicyAttachment) => JSON.stringify(p);

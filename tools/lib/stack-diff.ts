@@ -1,0 +1,254 @@
+/**
+ * What a change of the synthesized stack does: resources created, destroyed or
+ * updated (with attribute paths), address changes, variables, outputs,
+ * providers, backend, and the security section.
+ */
+import {
+  attachmentKey,
+  type Exposure,
+  exposureKey,
+  type IamStatement,
+  type PolicyAttachment,
+  ruleKey,
+  type SecurityGroupRule,
+  securityView,
+  statementKey,
+} from "./security";
+import { type Element, elements, type Json, type StackJson } from "./stack-json";
+import { type AttributeChange, diffValues } from "./structural-diff";
+
+/** Types whose destroy loses data that Terraform cannot bring back. */
+export const STATEFUL_TYPES: Record<string, string> = {
+  aws_cloudwatch_log_group: "its log events are deleted",
+  aws_s3_bucket: "its objects are deleted (or the destroy fails on a non-empty bucket)",
+  aws_dynamodb_table: "its items are deleted",
+  aws_db_instance: "the database is deleted",
+  aws_rds_cluster: "the database cluster is deleted",
+  aws_efs_file_system: "its files are deleted",
+  aws_sqs_queue: "its messages are deleted",
+  aws_kms_key: "data encrypted with it becomes unreadable after the waiting period",
+  aws_secretsmanager_secret: "the secret value is deleted after the recovery window",
+  aws_ecr_repository: "its images are deleted",
+  aws_elasticache_cluster: "its cached data is lost",
+};
+
+export type ResourceAction = "create" | "destroy" | "update";
+
+export interface ResourceDiff {
+  address: string;
+  action: ResourceAction;
+  type: string;
+  /** Changed attribute paths, for updates. */
+  attributes?: AttributeChange[];
+  /** Why a destroy hurts, for stateful types. */
+  stateful?: string;
+}
+
+export interface AddressChange {
+  from: string;
+  to: string;
+  type: string;
+}
+
+export interface NamedChange {
+  name: string;
+  action: ResourceAction;
+  attributes?: AttributeChange[];
+  old?: Json;
+  new?: Json;
+}
+
+export interface SecurityDiff {
+  statements: { added: IamStatement[]; removed: IamStatement[] };
+  attachments: { added: PolicyAttachment[]; removed: PolicyAttachment[] };
+  rules: { added: SecurityGroupRule[]; removed: SecurityGroupRule[] };
+  exposures: { added: Exposure[]; removed: Exposure[] };
+}
+
+export interface StackDiff {
+  base: string;
+  head: string;
+  backend?: { old?: Json; new?: Json; attributes: AttributeChange[] };
+  addressChanges: AddressChange[];
+  resources: ResourceDiff[];
+  variables: NamedChange[];
+  outputs: NamedChange[];
+  providers: NamedChange[];
+  locals: NamedChange[];
+  security: SecurityDiff;
+  summary: {
+    create: number;
+    update: number;
+    destroy: number;
+    statefulDestroy: number;
+    addressChanges: number;
+    backendChanged: boolean;
+    security: number;
+    other: number;
+    changed: boolean;
+  };
+}
+
+function named(
+  old: Record<string, Json> | undefined,
+  next: Record<string, Json> | undefined,
+  strip = (v: Json) => v,
+): NamedChange[] {
+  const a = old ?? {};
+  const b = next ?? {};
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return names.flatMap((name): NamedChange[] => {
+    if (!(name in a)) return [{ name, action: "create", new: strip(b[name]) }];
+    if (!(name in b)) return [{ name, action: "destroy", old: strip(a[name]) }];
+    const attributes = diffValues(strip(a[name]), strip(b[name]));
+    return attributes.length ? [{ name, action: "update", attributes, old: strip(a[name]), new: strip(b[name]) }] : [];
+  });
+}
+
+const withoutMeta = (v: Json): Json => {
+  if (v && typeof v === "object" && !Array.isArray(v)) {
+    const { "//": _meta, ...rest } = v as Record<string, Json>;
+    return rest;
+  }
+  return v;
+};
+
+/** Likely the same object under a new address: removed and added of one type, paired by shared attribute values. */
+function pairAddressChanges(removed: Element[], added: Element[]): AddressChange[] {
+  const pairs: AddressChange[] = [];
+  const free = new Set(added);
+  for (const from of removed) {
+    let best: Element | undefined;
+    let bestScore = -1;
+    for (const to of free) {
+      if (to.type !== from.type || to.mode !== from.mode) continue;
+      const keys = new Set([...Object.keys(from.attributes), ...Object.keys(to.attributes)]);
+      let same = 0;
+      for (const key of keys) {
+        if (JSON.stringify(from.attributes[key]) === JSON.stringify(to.attributes[key])) same++;
+      }
+      const score = keys.size ? same / keys.size : 1;
+      if (score > bestScore) {
+        best = to;
+        bestScore = score;
+      }
+    }
+    // Half the attributes alike, or the only candidate of its type.
+    const candidates = [...free].filter((e) => e.type === from.type && e.mode === from.mode);
+    if (
+      best &&
+      (bestScore >= 0.5 || (candidates.length === 1 && removed.filter((r) => r.type === from.type).length === 1))
+    ) {
+      pairs.push({ from: from.address, to: best.address, type: from.type });
+      free.delete(best);
+    }
+  }
+  return pairs;
+}
+
+function setDiff<T>(old: T[], next: T[], key: (t: T) => string): { added: T[]; removed: T[] } {
+  const a = new Set(old.map(key));
+  const b = new Set(next.map(key));
+  return { added: next.filter((t) => !a.has(key(t))), removed: old.filter((t) => !b.has(key(t))) };
+}
+
+export function diffStacks(
+  base: { source: string; json: StackJson },
+  head: { source: string; json: StackJson },
+): StackDiff {
+  const a = elements(base.json);
+  const b = elements(head.json);
+  const resources: ResourceDiff[] = [];
+  for (const [address, element] of b) {
+    const before = a.get(address);
+    if (!before) {
+      resources.push({ address, action: "create", type: element.type });
+      continue;
+    }
+    const attributes = diffValues(before.attributes, element.attributes);
+    if (attributes.length) resources.push({ address, action: "update", type: element.type, attributes });
+  }
+  for (const [address, element] of a) {
+    if (!b.has(address)) {
+      resources.push({
+        address,
+        action: "destroy",
+        type: element.type,
+        ...(element.mode === "managed" && STATEFUL_TYPES[element.type]
+          ? { stateful: STATEFUL_TYPES[element.type] }
+          : {}),
+      });
+    }
+  }
+  const order = { destroy: 0, create: 1, update: 2 };
+  resources.sort((x, y) => order[x.action] - order[y.action] || x.address.localeCompare(y.address));
+
+  const removedElements = resources.filter((r) => r.action === "destroy").map((r) => a.get(r.address) as Element);
+  const addedElements = resources.filter((r) => r.action === "create").map((r) => b.get(r.address) as Element);
+  const addressChanges = pairAddressChanges(
+    removedElements.filter((e) => e.mode === "managed"),
+    addedElements.filter((e) => e.mode === "managed"),
+  );
+
+  const backendOld = base.json.terraform?.backend as Json | undefined;
+  const backendNew = head.json.terraform?.backend as Json | undefined;
+  const backendAttributes = diffValues(backendOld ?? null, backendNew ?? null);
+  const backend = backendAttributes.length
+    ? { old: backendOld, new: backendNew, attributes: backendAttributes }
+    : undefined;
+
+  const sa = securityView(a);
+  const sb = securityView(b);
+  const security: SecurityDiff = {
+    statements: setDiff(sa.statements, sb.statements, statementKey),
+    attachments: setDiff(sa.attachments, sb.attachments, attachmentKey),
+    rules: setDiff(sa.rules, sb.rules, ruleKey),
+    exposures: setDiff(sa.exposures, sb.exposures, exposureKey),
+  };
+
+  const providerBlocks = (json: StackJson): Record<string, Json> => ({
+    ...Object.fromEntries(Object.entries(json.provider ?? {}).map(([k, v]) => [`provider.${k}`, v])),
+    ...Object.fromEntries(
+      Object.entries(json.terraform?.required_providers ?? {}).map(([k, v]) => [`required_providers.${k}`, v]),
+    ),
+    ...(json.terraform?.required_version ? { required_version: json.terraform.required_version as Json } : {}),
+  });
+
+  const variables = named(base.json.variable as Record<string, Json>, head.json.variable as Record<string, Json>);
+  const outputs = named(
+    base.json.output as Record<string, Json>,
+    head.json.output as Record<string, Json>,
+    withoutMeta,
+  );
+  const providers = named(providerBlocks(base.json), providerBlocks(head.json));
+  const locals = named(base.json.locals, head.json.locals);
+
+  const count = (action: ResourceAction) => resources.filter((r) => r.action === action).length;
+  const securityCount = Object.values(security).reduce((n, d) => n + d.added.length + d.removed.length, 0);
+  const other = variables.length + outputs.length + providers.length + locals.length;
+  const summary = {
+    create: count("create"),
+    update: count("update"),
+    destroy: count("destroy"),
+    statefulDestroy: resources.filter((r) => r.stateful).length,
+    addressChanges: addressChanges.length,
+    backendChanged: backend !== undefined,
+    security: securityCount,
+    other,
+    changed: false,
+  };
+  summary.changed = resources.length > 0 || backend !== undefined || other > 0 || securityCount > 0;
+  return {
+    base: base.source,
+    head: head.source,
+    backend,
+    addressChanges,
+    resources,
+    variables,
+    outputs,
+    providers,
+    locals,
+    security,
+    summary,
+  };
+}
