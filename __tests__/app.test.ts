@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { copyFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { promisify, stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
 import { startStsResponder } from "../tools/lib/sts-responder";
 import { assertTerraform, offlineOverride, PROJECT_ROOT, terraformEnv } from "../tools/lib/terraform";
@@ -35,24 +35,45 @@ describe("the app, as `npm run synth` and cdktf-cli run it", () => {
     expect(written).toEqual(synthCompute().json);
   });
 
-  it("is what `cdktf diff --skip-synth` plans: No changes against the legacy state", async () => {
-    await assertTerraform();
-    const stackDir = join(outdir, "stacks", "compute");
+  async function cdktfDiff(out: string) {
+    const stackDir = join(out, "stacks", "compute");
     const sts = await startStsResponder({ accountId: "123456789012" });
     try {
       await writeFile(join(stackDir, "override.tf.json"), JSON.stringify(offlineOverride(sts.url)));
       await copyFile(LEGACY_STATE, join(stackDir, "terraform.tfstate"));
       const { stdout } = await exec(
         join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
-        ["diff", "compute", "--skip-synth", "--skip-provider-lock", "--output", outdir, "--var-file", LEGACY_TFVARS],
+        ["diff", "compute", "--skip-synth", "--skip-provider-lock", "--output", out, "--var-file", LEGACY_TFVARS],
         // cdktf diff has no -refresh=false of its own; Terraform takes it from TF_CLI_ARGS_plan.
         { cwd: PROJECT_ROOT, env: terraformEnv({ CI: "1", TF_CLI_ARGS_plan: "-refresh=false", NO_COLOR: "1" }) },
       );
-      expect(stdout).toContain("No changes.");
-      expect(stdout).not.toMatch(/will be (created|destroyed|updated)|must be replaced/);
       expect(sts.calls).toContain("GetCallerIdentity");
+      // cdktf-cli colours Terraform's output whatever NO_COLOR says
+      return stripVTControlCharacters(stdout);
     } finally {
       await sts.close();
     }
+  }
+
+  it("plans, through `cdktf diff --skip-synth`, the worker's operations against the legacy state", async () => {
+    await assertTerraform();
+    const stdout = await cdktfDiff(outdir);
+    // 10 new resources and the new task definition revision; the service points at it.
+    expect(stdout).toContain("Plan: 11 to add, 1 to change, 1 to destroy.");
+    expect(stdout).toMatch(/aws_ecs_task_definition\.worker.* must be replaced/);
+  });
+
+  it("in legacy-parity mode (CRICKSY_LEGACY_PARITY=1) plans No changes against the legacy state", async () => {
+    await assertTerraform();
+    const parity = join(mkdtempSync(join(tmpdir(), "cricksy-app-")), "cdktf.out");
+    await exec("npm", ["run", "-s", "synth"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CDKTF_OUTDIR: parity, CRICKSY_LEGACY_PARITY: "1" },
+    });
+    const written = JSON.parse(readFileSync(join(parity, "stacks", "compute", "cdk.tf.json"), "utf8"));
+    expect(written).toEqual(synthCompute({ workerOperations: false }).json);
+    const stdout = await cdktfDiff(parity);
+    expect(stdout).toContain("No changes.");
+    expect(stdout).not.toMatch(/will be (created|destroyed|updated)|must be replaced/);
   });
 });

@@ -66,6 +66,14 @@ describe("a renamed resource", () => {
       "Resources",
       "- aws_ecs_service.worker",
       "+ aws_ecs_service.analysis_worker",
+      "~ aws_appautoscaling_policy.worker_backlog",
+      '    target_tracking_scaling_policy_configuration.customized_metric_specification.metrics[1].metric_stat.metric.dimensions[1].value: "${aws_ecs_service.worker.name}" → "${aws_ecs_service.analysis_worker.name}"',
+      "~ aws_appautoscaling_target.worker",
+      '    resource_id: "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.worker.name}" → "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.analysis_worker.name}"',
+      "~ aws_cloudwatch_metric_alarm.worker_backlog_without_workers",
+      '    metric_query[1].metric.dimensions.ServiceName: "${aws_ecs_service.worker.name}" → "${aws_ecs_service.analysis_worker.name}"',
+      "~ aws_cloudwatch_metric_alarm.worker_scale_from_zero",
+      '    metric_query[1].metric.dimensions.ServiceName: "${aws_ecs_service.worker.name}" → "${aws_ecs_service.analysis_worker.name}"',
       "",
       "Outputs",
       "~ worker_service_arn",
@@ -73,7 +81,7 @@ describe("a renamed resource", () => {
       "~ worker_service_name",
       '    value: "${aws_ecs_service.worker.name}" → "${aws_ecs_service.analysis_worker.name}"',
       "",
-      "Summary: 1 to create, 0 to update, 1 to destroy; 1 address change; 0 security changes; 2 variable/output/provider/local changes",
+      "Summary: 1 to create, 4 to update, 1 to destroy; 1 address change; 0 security changes; 2 variable/output/provider/local changes",
     ]);
     const json = JSON.parse((await diff(v.base.file, v.renamed.file, "--format", "json")).stdout);
     expect(json.addressChanges).toEqual([
@@ -189,7 +197,7 @@ describe("JSON-encoded attributes", () => {
       td.addOverride(
         "container_definitions",
         definitions
-          .replace('"essential" = true', '"essential" = true, "stopTimeout" = 120')
+          .replace('"essential" = true', '"essential" = true, "cpu" = 256')
           .replace('"awslogs-stream-prefix" = "worker"', '"awslogs-stream-prefix" = "analysis"'),
       );
     });
@@ -198,8 +206,8 @@ describe("JSON-encoded attributes", () => {
       "",
       "Resources",
       "~ aws_ecs_task_definition.worker",
+      "    container_definitions[0].cpu: (none) → 256",
       '    container_definitions[0].logConfiguration.options["awslogs-stream-prefix"]: "worker" → "analysis"',
-      "    container_definitions[0].stopTimeout: (none) → 120",
       "",
       "Summary: 0 to create, 1 to update, 0 to destroy; 0 security changes",
     ]);

@@ -11,7 +11,9 @@ import { runTool } from "./helpers/cli";
 import { LEGACY_STATE, LEGACY_TFVARS } from "./helpers/fixtures";
 import { type Synthesized, synthCompute } from "./helpers/synth";
 
+/** The legacy-parity stack (exact outputs below), and the default one. */
 let synth: Synthesized;
+let defaultSynth: Synthesized;
 const dir = mkdtempSync(join(tmpdir(), "cricksy-states-"));
 
 /** A copy of the legacy state, changed. */
@@ -30,7 +32,8 @@ let extra: string;
 let renamed: string;
 let retyped: string;
 beforeAll(() => {
-  synth = synthCompute();
+  synth = synthCompute({ workerOperations: false });
+  defaultSynth = synthCompute();
   extra = stateVariant("extra", (state) => {
     state.resources.push({
       mode: "managed",
@@ -71,6 +74,27 @@ describe("static check", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("finds it covered by the default stack too, which creates the worker's operations: exit 0", async () => {
+    const result = await check("--state", LEGACY_STATE, "--synth", defaultSynth.file, "--format", "json");
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      covered: true,
+      destroyed: [],
+      created: [
+        "aws_appautoscaling_policy.worker_backlog",
+        "aws_appautoscaling_policy.worker_scale_from_zero",
+        "aws_appautoscaling_target.worker",
+        "aws_cloudwatch_metric_alarm.worker_backlog_without_workers",
+        "aws_cloudwatch_metric_alarm.worker_dead_letters",
+        "aws_cloudwatch_metric_alarm.worker_jobs_failing",
+        "aws_cloudwatch_metric_alarm.worker_queue_age",
+        "aws_cloudwatch_metric_alarm.worker_scale_from_zero",
+        "aws_iam_role.worker_task",
+        "aws_iam_role_policy.worker_task",
+      ],
+    });
   });
 
   it("reports an extra resource of the state as destroyed: exit 2", async () => {
@@ -128,6 +152,30 @@ describe("with --plan: Terraform's own verdict, offline", () => {
     const verdicts = result.stdout.split("\n").filter((l) => /^ {2}\S+ +aws_/.test(l));
     expect(verdicts).toHaveLength(14);
     expect(verdicts.every((l) => l.startsWith("  no-op    "))).toBe(true);
+  });
+
+  it("says what the default stack does: creates, an update, and a new task definition revision: exit 0", async () => {
+    const result = await check(
+      "--state",
+      LEGACY_STATE,
+      "--synth",
+      defaultSynth.file,
+      "--plan",
+      "--var-file",
+      LEGACY_TFVARS,
+    );
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines.filter((l) => l.startsWith("  create "))).toHaveLength(10);
+    expect(lines.filter((l) => l.startsWith("  no-op "))).toHaveLength(12);
+    const replace = lines.indexOf("  replace  aws_ecs_task_definition.worker");
+    expect(lines.slice(replace + 2, replace + 4)).toEqual([
+      "           forced by: container_definitions, ephemeral_storage, task_role_arn, volume",
+      "           (a new revision: how ECS deploys; the old one stays registered)",
+    ]);
+    expect(lines).toContain("  update   aws_ecs_service.worker");
+    expect(lines).toContain("           changes: task_definition");
+    expect(lines).toContain("Result: covered — every object in the state is kept.");
   });
 
   it("says delete and create for the renamed resource", async () => {

@@ -34,6 +34,8 @@ describe("state model", () => {
 
   it("pins the AWS provider to the mirrored 5.100.0 and takes its region from var.aws_region", () => {
     expect(json.terraform.required_providers.aws).toEqual({ source: "aws", version: "5.100.0" });
+    // 1.9: validations that compare two variables
+    expect((json.terraform as Record<string, unknown>).required_version).toBe(">= 1.9.0");
     expect(json.provider.aws).toEqual([{ region: "${var.aws_region}" }]);
   });
 
@@ -74,8 +76,8 @@ describe("state model", () => {
     }
   });
 
-  it("names every resource and data source exactly as the legacy module did, without hash suffixes", () => {
-    expect(configAddresses(json)).toEqual([
+  it("names every resource and data source of the legacy module exactly as it did, without hash suffixes", () => {
+    const legacy = [
       "aws_cloudwatch_log_group.backend",
       "aws_cloudwatch_log_group.worker",
       "aws_ecs_cluster.main",
@@ -94,12 +96,29 @@ describe("state model", () => {
       "data.aws_iam_policy_document.ecs_tasks_assume",
       "data.aws_iam_policy_document.task_execution_secrets",
       "data.aws_iam_policy_document.task_s3_sqs",
-    ]);
+    ];
+    expect(configAddresses(synthCompute({ workerOperations: false }).json)).toEqual(legacy);
+    expect(configAddresses(json)).toEqual(
+      [
+        ...legacy,
+        "aws_appautoscaling_policy.worker_backlog",
+        "aws_appautoscaling_policy.worker_scale_from_zero",
+        "aws_appautoscaling_target.worker",
+        "aws_cloudwatch_metric_alarm.worker_backlog_without_workers",
+        "aws_cloudwatch_metric_alarm.worker_dead_letters",
+        "aws_cloudwatch_metric_alarm.worker_jobs_failing",
+        "aws_cloudwatch_metric_alarm.worker_queue_age",
+        "aws_cloudwatch_metric_alarm.worker_scale_from_zero",
+        "aws_iam_role.worker_task",
+        "aws_iam_role_policy.worker_task",
+        "data.aws_iam_policy_document.worker_task",
+      ].sort(),
+    );
   });
 
   it("keeps the legacy outputs, names and values", () => {
     const outputs = Object.fromEntries(Object.entries(json.output).map(([name, o]) => [name, o.value]));
-    expect(outputs).toEqual({
+    expect(outputs).toMatchObject({
       cluster_name: "${aws_ecs_cluster.main.name}",
       cluster_arn: "${aws_ecs_cluster.main.arn}",
       ecs_tasks_security_group_id: "${aws_security_group.ecs_tasks.id}",
@@ -266,7 +285,7 @@ describe.each(["backend", "worker"])("%s service", (name) => {
       cpu: `\${var.${name}_cpu}`,
       memory: `\${var.${name}_memory}`,
       execution_role_arn: "${aws_iam_role.task_execution.arn}",
-      task_role_arn: "${aws_iam_role.task.arn}",
+      task_role_arn: name === "worker" ? "${aws_iam_role.worker_task.arn}" : "${aws_iam_role.task.arn}",
     });
     const defs = td.container_definitions as string;
     for (const fragment of [
@@ -325,5 +344,198 @@ describe("backend specifics", () => {
   it("gives the worker no load balancer and no port", () => {
     expect(resource("aws_ecs_service", "worker").load_balancer).toBeUndefined();
     expect(resource("aws_ecs_task_definition", "worker").container_definitions).not.toContain("portMappings");
+  });
+});
+
+describe("worker operations", () => {
+  it("gives the worker its own task role, with least privilege", () => {
+    expect(resource("aws_iam_role", "worker_task")).toMatchObject({
+      name: "${local.name}-worker-task",
+      assume_role_policy: "${data.aws_iam_policy_document.ecs_tasks_assume.json}",
+    });
+    expect(resource("aws_iam_role_policy", "worker_task")).toMatchObject({
+      role: "${aws_iam_role.worker_task.id}",
+      policy: "${data.aws_iam_policy_document.worker_task.json}",
+    });
+    const statements = data("aws_iam_policy_document", "worker_task").statement as Record<string, unknown>[];
+    expect(statements).toEqual([
+      {
+        sid: "ConsumeAnalysisJobs",
+        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        resources: ["${local.analysis_queue_arn}"],
+      },
+      {
+        sid: "ReadUploadedVideos",
+        actions: ["s3:GetObject"],
+        resources: '${formatlist("arn:aws:s3:::${var.videos_bucket_name}/%s*", var.worker_video_prefixes)}',
+      },
+      {
+        sid: "WriteAnalysisResults",
+        actions: ["s3:PutObject", "s3:GetObject"],
+        resources: ["arn:aws:s3:::${var.videos_bucket_name}/analysis/*"],
+      },
+      {
+        sid: "TellMissingKeysFromDenied",
+        actions: ["s3:ListBucket"],
+        resources: ["arn:aws:s3:::${var.videos_bucket_name}"],
+      },
+      {
+        sid: "ScaleInProtection",
+        actions: ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
+        resources: [
+          "arn:aws:ecs:${var.aws_region}:${data.aws_caller_identity.current.account_id}:task/${aws_ecs_cluster.main.name}/*",
+        ],
+      },
+    ]);
+    for (const statement of statements) {
+      for (const action of statement.actions as string[]) expect(action, "no wildcard actions").not.toContain("*");
+    }
+    // The backend keeps the shared role and its policy as they were.
+    expect(resource("aws_ecs_task_definition", "backend").task_role_arn).toBe("${aws_iam_role.task.arn}");
+    expect(resource("aws_iam_role_policy_attachment", "task_s3_sqs").role).toBe("${aws_iam_role.task.name}");
+  });
+
+  it("deploys gracefully: stopTimeout 120 above the drain, init, read-only root with scratch volumes, health check", () => {
+    const td = resource("aws_ecs_task_definition", "worker");
+    const defs = td.container_definitions as string;
+    for (const fragment of [
+      `"stopTimeout" = 120`,
+      `{"name" = "WORKER_SHUTDOWN_GRACE_S", "value" = "100"}`,
+      `{"name" = "WORKER_SCRATCH_DIR", "value" = "/scratch"}`,
+      `{"name" = "WORKER_HEALTH_FILE", "value" = "/scratch/worker-health"}`,
+      `{"name" = "WORKER_METRICS_NAMESPACE", "value" = "Cricksy/Worker"}`,
+      `"linuxParameters" = {"initProcessEnabled" = true}`,
+      `"readonlyRootFilesystem" = true`,
+      `"mountPoints" = [{"sourceVolume" = "scratch", "containerPath" = "/scratch", "readOnly" = false}, {"sourceVolume" = "tmp", "containerPath" = "/tmp", "readOnly" = false}]`,
+      `"healthCheck" = {"command" = ["CMD", "node", "dist/healthcheck.js"], "interval" = 30, "timeout" = 5, "retries" = 3, "startPeriod" = 60}`,
+    ]) {
+      expect(defs).toContain(fragment);
+    }
+    expect(td).toMatchObject({
+      volume: [{ name: "scratch" }, { name: "tmp" }],
+      ephemeral_storage: { size_in_gib: "${var.worker_ephemeral_storage_gib}" },
+      skip_destroy: true,
+      lifecycle: { create_before_destroy: true },
+    });
+    expect(resource("aws_ecs_service", "worker")).toMatchObject({
+      lifecycle: { ignore_changes: ["desired_count"] },
+      deployment_circuit_breaker: { enable: true, rollback: true },
+    });
+    // The backend is unchanged by all this.
+    expect(resource("aws_ecs_task_definition", "backend").container_definitions).not.toContain("stopTimeout");
+    expect(resource("aws_ecs_service", "backend").lifecycle).toBeUndefined();
+  });
+
+  it("scales on visible messages per running task, and from zero with a step policy", () => {
+    expect(resource("aws_appautoscaling_target", "worker")).toMatchObject({
+      service_namespace: "ecs",
+      scalable_dimension: "ecs:service:DesiredCount",
+      resource_id: "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.worker.name}",
+      min_capacity: "${var.worker_min_count}",
+      max_capacity: "${var.worker_max_count}",
+    });
+    const tracking = resource("aws_appautoscaling_policy", "worker_backlog");
+    expect(tracking).toMatchObject({
+      policy_type: "TargetTrackingScaling",
+      resource_id: "${aws_appautoscaling_target.worker.resource_id}",
+      target_tracking_scaling_policy_configuration: {
+        target_value: "${var.worker_backlog_per_task}",
+        scale_out_cooldown: "${var.worker_scale_out_cooldown_seconds}",
+        scale_in_cooldown: "${var.worker_scale_in_cooldown_seconds}",
+      },
+    });
+    const metrics = (
+      tracking.target_tracking_scaling_policy_configuration as {
+        customized_metric_specification: { metrics: Record<string, unknown>[] };
+      }
+    ).customized_metric_specification.metrics;
+    expect(
+      metrics.map((m) => [
+        m.id,
+        m.expression ?? (m.metric_stat as { metric: { metric_name: string } }).metric.metric_name,
+        m.return_data,
+      ]),
+    ).toEqual([
+      ["visible", "ApproximateNumberOfMessagesVisible", false],
+      ["running", "RunningTaskCount", false],
+      ["backlog_per_task", "visible / running", true],
+    ]);
+    expect(resource("aws_appautoscaling_policy", "worker_scale_from_zero")).toMatchObject({
+      policy_type: "StepScaling",
+      step_scaling_policy_configuration: {
+        adjustment_type: "ChangeInCapacity",
+        step_adjustment: [{ metric_interval_lower_bound: "0", scaling_adjustment: 1 }],
+      },
+    });
+    const fromZero = resource("aws_cloudwatch_metric_alarm", "worker_scale_from_zero");
+    expect(fromZero.alarm_actions).toEqual(["${aws_appautoscaling_policy.worker_scale_from_zero.arn}"]);
+    expect((fromZero.metric_query as { expression?: string }[]).map((q) => q.expression).filter(Boolean)).toEqual([
+      "IF(FILL(visible, 0) > 0 AND FILL(running, 0) == 0, 1, 0)",
+    ]);
+  });
+
+  it("alarms on dead letters, old jobs, failing jobs and backlog without workers, to the SNS topic if any", () => {
+    const alarm = (name: string) => resource("aws_cloudwatch_metric_alarm", name);
+    const actions = "${compact([var.alarm_sns_topic_arn])}";
+    expect(alarm("worker_dead_letters")).toMatchObject({
+      alarm_name: "${local.name}-worker-dead-letters",
+      namespace: "AWS/SQS",
+      metric_name: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: "${local.analysis_dlq_name}" },
+      comparison_operator: "GreaterThanThreshold",
+      threshold: 0,
+      alarm_actions: actions,
+      ok_actions: actions,
+    });
+    expect(alarm("worker_queue_age")).toMatchObject({
+      metric_name: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: "${var.analysis_queue_name}" },
+      threshold: "${var.worker_max_message_age_seconds}",
+    });
+    expect(alarm("worker_jobs_failing")).toMatchObject({
+      namespace: "Cricksy/Worker",
+      metric_name: "JobsFailed",
+      dimensions: { Service: "worker" },
+      statistic: "Sum",
+      period: 900,
+      threshold: "${var.worker_failed_jobs_threshold}",
+    });
+    expect(alarm("worker_backlog_without_workers")).toMatchObject({
+      evaluation_periods: 10,
+      datapoints_to_alarm: 10,
+      alarm_actions: actions,
+    });
+    expect(json.locals?.analysis_dlq_name).toBe('${coalesce(var.analysis_dlq_name, "${var.analysis_queue_name}-dlq")}');
+  });
+
+  it("outputs what operators need", () => {
+    expect(json.output.worker_task_role_arn.value).toBe("${aws_iam_role.worker_task.arn}");
+    expect(json.output.worker_autoscaling_resource_id.value).toBe("${aws_appautoscaling_target.worker.resource_id}");
+    expect(json.output.worker_alarm_names.value).toEqual({
+      dead_letters: "${aws_cloudwatch_metric_alarm.worker_dead_letters.alarm_name}",
+      queue_age: "${aws_cloudwatch_metric_alarm.worker_queue_age.alarm_name}",
+      jobs_failing: "${aws_cloudwatch_metric_alarm.worker_jobs_failing.alarm_name}",
+      backlog_without_workers: "${aws_cloudwatch_metric_alarm.worker_backlog_without_workers.alarm_name}",
+      scale_from_zero: "${aws_cloudwatch_metric_alarm.worker_scale_from_zero.alarm_name}",
+    });
+  });
+
+  it("declares the new variables with defaults, so that prod.tfvars works unchanged", () => {
+    for (const name of [
+      "worker_min_count",
+      "worker_max_count",
+      "worker_backlog_per_task",
+      "worker_scale_out_cooldown_seconds",
+      "worker_scale_in_cooldown_seconds",
+      "worker_ephemeral_storage_gib",
+      "worker_video_prefixes",
+      "analysis_dlq_name",
+      "alarm_sns_topic_arn",
+      "worker_max_message_age_seconds",
+      "worker_failed_jobs_threshold",
+    ]) {
+      expect(json.variable[name]?.default, name).toBeDefined();
+      expect(json.variable[name].validation?.length, name).toBeGreaterThan(0);
+    }
   });
 });

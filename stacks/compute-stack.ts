@@ -1,12 +1,15 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { S3Backend, type S3BackendConfig, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { Fn, S3Backend, type S3BackendConfig, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { Cluster } from "./constructs/cluster";
 import { FargateService } from "./constructs/fargate-service";
 import { TaskRoles } from "./constructs/task-roles";
 import { TasksSecurityGroup } from "./constructs/tasks-security-group";
 import { VideoPipelineAccess } from "./constructs/video-pipeline-access";
+import { WorkerAlarms } from "./constructs/worker-alarms";
+import { WorkerAutoscaling } from "./constructs/worker-autoscaling";
+import { WorkerTaskRole } from "./constructs/worker-task-role";
 import { pin } from "./pin";
 import { componentTags } from "./tags";
 import { ComputeVariables } from "./variables";
@@ -20,9 +23,25 @@ export const LEGACY_BACKEND: S3BackendConfig = {
   encrypt: true,
 };
 
+/**
+ * ECS stops a container at most 120 s after SIGTERM; the worker drains for less,
+ * so that it can still release what it could not finish before the SIGKILL.
+ */
+export const WORKER_STOP_TIMEOUT_S = 120;
+export const WORKER_SHUTDOWN_GRACE_S = 100;
+/** Namespace of the worker's Embedded Metric Format metrics (the jobs-failing alarm reads it). */
+export const WORKER_METRICS_NAMESPACE = "Cricksy/Worker";
+
 export interface ComputeStackProps {
   /** Where the state lives. Default: the legacy module's S3 backend. */
   readonly backend?: S3BackendConfig;
+  /**
+   * The worker's production operations: its own least-privilege role, scaling on
+   * backlog, graceful deploys, alarms. Default: true. With false the stack is the
+   * exact equivalent of the hand-written module (a switch-over that plans as
+   * "No changes"; see docs/migration.md).
+   */
+  readonly workerOperations?: boolean;
 }
 
 /**
@@ -36,7 +55,8 @@ export class ComputeStack extends TerraformStack {
 
     // State, provider and inputs
     new S3Backend(this, props.backend ?? LEGACY_BACKEND);
-    this.addOverride("terraform.required_version", ">= 1.5.0");
+    // 1.9: variable validations that compare variables (Fargate CPU and memory, min <= max).
+    this.addOverride("terraform.required_version", ">= 1.9.0");
     const vars = new ComputeVariables(this, "variables");
     new AwsProvider(this, "aws", { region: vars.awsRegion.stringValue });
 
@@ -61,6 +81,15 @@ export class ComputeStack extends TerraformStack {
     const queueUrl = pin(
       new TerraformLocal(this, "queue-url", `https://sqs.${region}.amazonaws.com/${caller.accountId}/${queueName}`),
       "analysis_queue_url",
+    ).asString;
+    const dlqName = pin(
+      new TerraformLocal(
+        this,
+        "dlq-name",
+        // coalesce: the first non-empty string, so "" falls back to the default name
+        Fn.coalesce([vars.analysisDlqName.stringValue, `${queueName}-dlq`]),
+      ),
+      "analysis_dlq_name",
     ).asString;
 
     // Cluster, IAM and network shared by both services
@@ -107,6 +136,20 @@ export class ComputeStack extends TerraformStack {
     });
 
     // Worker: consumes video analysis jobs from SQS, reads and writes S3
+    const operations = props.workerOperations ?? true;
+    const workerRole = operations
+      ? new WorkerTaskRole(this, "worker-task-role", {
+          namePrefix: name,
+          assumeRolePolicy: roles.assumeRolePolicy.json,
+          bucketName: vars.videosBucketName.stringValue,
+          videoPrefixes: vars.workerVideoPrefixes.listValue,
+          queueArn,
+          region,
+          accountId: caller.accountId,
+          clusterName: cluster.name,
+          tags: commonTags,
+        })
+      : undefined;
     const worker = new FargateService(this, "worker-service", {
       ...service,
       name: "worker",
@@ -114,6 +157,26 @@ export class ComputeStack extends TerraformStack {
       cpu: vars.workerCpu.numberValue,
       memory: vars.workerMemory.numberValue,
       desiredCount: vars.workerDesiredCount.numberValue,
+      ...(workerRole
+        ? {
+            taskRoleArn: workerRole.role.arn,
+            environment: {
+              ...service.environment,
+              WORKER_SHUTDOWN_GRACE_S: String(WORKER_SHUTDOWN_GRACE_S),
+              WORKER_SCRATCH_DIR: "/scratch",
+              WORKER_HEALTH_FILE: "/scratch/worker-health",
+              WORKER_METRICS_NAMESPACE: WORKER_METRICS_NAMESPACE,
+            },
+            stopTimeoutSeconds: WORKER_STOP_TIMEOUT_S,
+            initProcessEnabled: true,
+            readonlyRootFilesystem: true,
+            scratchVolumes: { scratch: "/scratch", tmp: "/tmp" },
+            ephemeralStorageGib: vars.workerEphemeralStorageGib.numberValue,
+            healthCheck: { command: ["CMD", "node", "dist/healthcheck.js"], startPeriodSeconds: 60 },
+            autoscaled: true,
+            keepRevisions: true,
+          }
+        : {}),
       tags: componentTags(commonTags, "worker"),
     });
     new VideoPipelineAccess(this, "video-pipeline-access", {
@@ -140,5 +203,45 @@ export class ComputeStack extends TerraformStack {
       "ARN (with revision) of the worker task definition",
       worker.taskDefinition.arn,
     );
+
+    // Worker operations: scaling on backlog per task, alarms
+    if (workerRole) {
+      const scaling = new WorkerAutoscaling(this, "worker-autoscaling", {
+        namePrefix: name,
+        clusterName: cluster.name,
+        serviceName: worker.service.name,
+        queueName,
+        minCount: vars.workerMinCount.numberValue,
+        maxCount: vars.workerMaxCount.numberValue,
+        backlogPerTask: vars.workerBacklogPerTask.numberValue,
+        scaleOutCooldownSeconds: vars.workerScaleOutCooldownSeconds.numberValue,
+        scaleInCooldownSeconds: vars.workerScaleInCooldownSeconds.numberValue,
+        tags: componentTags(commonTags, "worker"),
+      });
+      const alarms = new WorkerAlarms(this, "worker-alarms", {
+        namePrefix: name,
+        queueName,
+        deadLetterQueueName: dlqName,
+        clusterName: cluster.name,
+        serviceName: worker.service.name,
+        metricsNamespace: WORKER_METRICS_NAMESPACE,
+        maxMessageAgeSeconds: vars.workerMaxMessageAgeSeconds.numberValue,
+        failedJobsThreshold: vars.workerFailedJobsThreshold.numberValue,
+        actions: Fn.compact([vars.alarmSnsTopicArn.stringValue]),
+        tags: componentTags(commonTags, "worker"),
+      });
+      output("worker_task_role_arn", "ARN of the worker's own task role", workerRole.role.arn);
+      output(
+        "worker_autoscaling_resource_id",
+        "Application Auto Scaling resource id of the worker service (service/<cluster>/<service>)",
+        scaling.target.resourceId,
+      );
+      new TerraformOutput(this, "worker_alarm_names", {
+        description: "CloudWatch alarms of the worker by purpose (scale_from_zero is a scaling action, not a page)",
+        // A token, not a plain object: cdktf inspects plain output objects with the deprecated util.isArray.
+        value: Token.asAny({ ...alarms.names, scale_from_zero: scaling.scaleFromZeroAlarm.alarmName }),
+        staticId: true,
+      });
+    }
   }
 }

@@ -11,8 +11,8 @@
  * cdktf call) that keeps the object. --plan runs `terraform plan -refresh=false`
  * offline against the state and reports Terraform's own verdict per address.
  *
- * Exit 0 when the state is fully covered (nothing destroyed or replaced), 2
- * otherwise, 1 on bad input.
+ * Exit 0 when the state is fully covered (no object destroyed; a task definition
+ * replaced by a new revision does not count), 2 otherwise, 1 on bad input.
  */
 import { parseArgs } from "node:util";
 import { loadStack, type StackJson, UsageError } from "./lib/stack-json";
@@ -66,6 +66,18 @@ function staticReport(state: string, synth: string, c: Coverage): string[] {
   return lines;
 }
 
+/**
+ * Types whose replacement is the normal way they change: an ECS task definition
+ * gets a new revision (the old one is kept with skip_destroy), nothing is lost.
+ */
+const REPLACED_BY_DESIGN = new Set(["aws_ecs_task_definition"]);
+
+/** The plan deletes the object: a delete, or a replace of a type that is not replaced by design. */
+function destroysObject(rc: ResourceChange): boolean {
+  if (rc.mode !== "managed" || !rc.change.actions.includes("delete")) return false;
+  return !(rc.change.actions.includes("create") && REPLACED_BY_DESIGN.has(rc.type));
+}
+
 const VERDICT: Record<string, string> = {
   "no-op": "no-op",
   create: "create",
@@ -91,8 +103,10 @@ function planReport(changes: ResourceChange[], outputs: Record<string, { actions
       if (attributes.length) lines.push(`           changes: ${attributes.join(", ")}`);
     }
     if (verdict === "replace") {
-      const forced = (rc.change.replace_paths ?? []).map((p) => p.join("."));
+      const forced = [...new Set((rc.change.replace_paths ?? []).map((p) => String(p[0])))].sort();
       lines.push(`           forced by: ${forced.join(", ") || "(Terraform did not say)"}`);
+      if (REPLACED_BY_DESIGN.has(rc.type))
+        lines.push("           (a new revision: how ECS deploys; the old one stays registered)");
     }
   }
   const changedOutputs = Object.entries(outputs).filter(([, o]) => o.actions.join() !== "no-op");
@@ -152,7 +166,7 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`terraform plan failed:\n${(result.stderr || result.stdout).trim()}`);
       }
       planned = { changes: result.json.resource_changes ?? [], outputs: result.json.output_changes ?? {} };
-      covered = !planned.changes.some((rc) => rc.mode === "managed" && rc.change.actions.includes("delete"));
+      covered = !planned.changes.some((rc) => destroysObject(rc));
     } finally {
       await workdir.dispose();
     }

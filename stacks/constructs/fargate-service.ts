@@ -44,6 +44,35 @@ export interface FargateServiceProps {
   readonly assignPublicIp?: boolean;
   /** Roll a failed deployment back to the last good task definition. Default: true. */
   readonly circuitBreakerRollback?: boolean;
+  /** Seconds ECS waits after SIGTERM before SIGKILL (2-120). Default: ECS's 30. */
+  readonly stopTimeoutSeconds?: number;
+  /** Run an init process as PID 1 in the container (reaps zombies, forwards signals). Default: false. */
+  readonly initProcessEnabled?: boolean;
+  /** Make the root file system read-only; pair it with `scratchVolumes`. Default: false. */
+  readonly readonlyRootFilesystem?: boolean;
+  /** Writable volumes on the task's ephemeral storage: volume name -> path in the container. */
+  readonly scratchVolumes?: { [name: string]: string };
+  /** Ephemeral storage of the task in GiB (21-200). Default: Fargate's 20 GiB. */
+  readonly ephemeralStorageGib?: number;
+  /** Container health check; the command as ECS takes it, e.g. ["CMD", "node", "check.js"]. */
+  readonly healthCheck?: {
+    command: string[];
+    intervalSeconds?: number;
+    timeoutSeconds?: number;
+    retries?: number;
+    startPeriodSeconds?: number;
+  };
+  /**
+   * An autoscaler owns the task count: Terraform sets `desiredCount` at creation
+   * only and ignores it afterwards, so that a plan does not undo scaling. Default: false.
+   */
+  readonly autoscaled?: boolean;
+  /**
+   * Keep earlier task definition revisions registered when a new one is made, and
+   * make the new one first: the circuit breaker can roll back to them and an operator
+   * can pin one. Default: false (Terraform deregisters the old revision).
+   */
+  readonly keepRevisions?: boolean;
   readonly tags?: { [key: string]: string };
 }
 
@@ -92,6 +121,29 @@ export class FargateService extends Construct {
           "awslogs-stream-prefix": props.name,
         },
       },
+      ...(props.stopTimeoutSeconds === undefined ? {} : { stopTimeout: props.stopTimeoutSeconds }),
+      ...(props.initProcessEnabled ? { linuxParameters: { initProcessEnabled: true } } : {}),
+      ...(props.readonlyRootFilesystem ? { readonlyRootFilesystem: true } : {}),
+      ...(props.scratchVolumes
+        ? {
+            mountPoints: Object.entries(props.scratchVolumes).map(([sourceVolume, containerPath]) => ({
+              sourceVolume,
+              containerPath,
+              readOnly: false,
+            })),
+          }
+        : {}),
+      ...(props.healthCheck
+        ? {
+            healthCheck: {
+              command: props.healthCheck.command,
+              interval: props.healthCheck.intervalSeconds ?? 30,
+              timeout: props.healthCheck.timeoutSeconds ?? 5,
+              retries: props.healthCheck.retries ?? 3,
+              startPeriod: props.healthCheck.startPeriodSeconds ?? 60,
+            },
+          }
+        : {}),
     };
 
     this.taskDefinition = pin(
@@ -104,6 +156,11 @@ export class FargateService extends Construct {
         executionRoleArn: props.executionRoleArn,
         taskRoleArn: props.taskRoleArn,
         containerDefinitions: Fn.jsonencode([container]),
+        ...(props.scratchVolumes ? { volume: Object.keys(props.scratchVolumes).map((name) => ({ name })) } : {}),
+        ...(props.ephemeralStorageGib === undefined
+          ? {}
+          : { ephemeralStorage: { sizeInGib: props.ephemeralStorageGib } }),
+        ...(props.keepRevisions ? { skipDestroy: true, lifecycle: { createBeforeDestroy: true } } : {}),
         tags: props.tags,
       }),
       props.name,
@@ -136,6 +193,7 @@ export class FargateService extends Construct {
         },
         loadBalancer,
         deploymentCircuitBreaker: { enable: true, rollback: props.circuitBreakerRollback ?? true },
+        ...(props.autoscaled ? { lifecycle: { ignoreChanges: ["desired_count"] } } : {}),
         tags: props.tags,
       }),
       props.name,

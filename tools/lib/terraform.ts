@@ -59,7 +59,7 @@ export async function assertTerraform(): Promise<void> {
   const result = await run(["version", "-json"], process.cwd()).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") {
       throw new Error(
-        "terraform is not on PATH: install Terraform >= 1.5 (the project is tested with 1.11.4), see README",
+        "terraform is not on PATH: install Terraform >= 1.9 (the project is tested with 1.11.4), see README",
       );
     }
     throw error;
@@ -194,9 +194,9 @@ export interface PlannedResource {
   values: Record<string, unknown>;
 }
 
-/** `terraform init` (once) and `terraform plan -out`, then the plan as JSON. */
+/** `terraform init` (once per folder) and `terraform plan -out`, then the plan as JSON. */
 export async function plan(dir: string, options: PlanOptions = {}): Promise<PlanResult> {
-  await terraformOk(dir, "init", ["-input=false"]);
+  if (!existsSync(join(dir, ".terraform"))) await terraformOk(dir, "init", ["-input=false"]);
   const args = ["-input=false", "-lock=false", "-out=tfplan", `-refresh=${options.refresh ?? false}`];
   for (const file of [...(options.varFile ? [options.varFile] : []), ...(options.varFiles ?? [])]) {
     args.push(`-var-file=${file}`);
