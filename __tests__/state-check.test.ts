@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runTool } from "./helpers/cli";
-import { LEGACY_STATE, LEGACY_TFVARS } from "./helpers/fixtures";
+import { LEGACY_STATE, LEGACY_TFVARS, WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures";
 import { type Synthesized, synthCompute } from "./helpers/synth";
 
 /** The legacy-parity stack (exact outputs below), and the default one. */
@@ -82,18 +82,7 @@ describe("static check", () => {
     expect(JSON.parse(result.stdout)).toMatchObject({
       covered: true,
       destroyed: [],
-      created: [
-        "aws_appautoscaling_policy.worker_backlog",
-        "aws_appautoscaling_policy.worker_scale_from_zero",
-        "aws_appautoscaling_target.worker",
-        "aws_cloudwatch_metric_alarm.worker_backlog_without_workers",
-        "aws_cloudwatch_metric_alarm.worker_dead_letters",
-        "aws_cloudwatch_metric_alarm.worker_jobs_failing",
-        "aws_cloudwatch_metric_alarm.worker_queue_age",
-        "aws_cloudwatch_metric_alarm.worker_scale_from_zero",
-        "aws_iam_role.worker_task",
-        "aws_iam_role_policy.worker_task",
-      ],
+      created: WORKER_OPERATIONS_RESOURCES,
     });
   });
 

@@ -9,7 +9,7 @@ import { cp } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffValues } from "../tools/lib/structural-diff";
 import { type OfflineWorkdir, offlineWorkdir, plan, type TerraformPlanJson } from "../tools/lib/terraform";
-import { FIXTURES, LEGACY_MODULE, LEGACY_STATE, LEGACY_TFVARS } from "./helpers/fixtures";
+import { FIXTURES, LEGACY_MODULE, LEGACY_STATE, LEGACY_TFVARS, WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures";
 import { type Synthesized, synthCompute } from "./helpers/synth";
 
 let synth: Synthesized;
@@ -40,18 +40,7 @@ async function planned(options: {
   return result.json;
 }
 
-const CREATED = [
-  "aws_appautoscaling_policy.worker_backlog",
-  "aws_appautoscaling_policy.worker_scale_from_zero",
-  "aws_appautoscaling_target.worker",
-  "aws_cloudwatch_metric_alarm.worker_backlog_without_workers",
-  "aws_cloudwatch_metric_alarm.worker_dead_letters",
-  "aws_cloudwatch_metric_alarm.worker_jobs_failing",
-  "aws_cloudwatch_metric_alarm.worker_queue_age",
-  "aws_cloudwatch_metric_alarm.worker_scale_from_zero",
-  "aws_iam_role.worker_task",
-  "aws_iam_role_policy.worker_task",
-];
+const CREATED = WORKER_OPERATIONS_RESOURCES;
 const UNCHANGED = [
   "aws_cloudwatch_log_group.backend",
   "aws_cloudwatch_log_group.worker",

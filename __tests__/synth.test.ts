@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { LEGACY_BACKEND } from "../stacks/compute-stack";
+import { WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures";
 import { configAddresses, type SynthJson, synthCompute } from "./helpers/synth";
 
 let json: SynthJson;
@@ -99,20 +100,7 @@ describe("state model", () => {
     ];
     expect(configAddresses(synthCompute({ workerOperations: false }).json)).toEqual(legacy);
     expect(configAddresses(json)).toEqual(
-      [
-        ...legacy,
-        "aws_appautoscaling_policy.worker_backlog",
-        "aws_appautoscaling_policy.worker_scale_from_zero",
-        "aws_appautoscaling_target.worker",
-        "aws_cloudwatch_metric_alarm.worker_backlog_without_workers",
-        "aws_cloudwatch_metric_alarm.worker_dead_letters",
-        "aws_cloudwatch_metric_alarm.worker_jobs_failing",
-        "aws_cloudwatch_metric_alarm.worker_queue_age",
-        "aws_cloudwatch_metric_alarm.worker_scale_from_zero",
-        "aws_iam_role.worker_task",
-        "aws_iam_role_policy.worker_task",
-        "data.aws_iam_policy_document.worker_task",
-      ].sort(),
+      [...legacy, ...WORKER_OPERATIONS_RESOURCES, "data.aws_iam_policy_document.worker_task"].sort(),
     );
   });
 

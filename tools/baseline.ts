@@ -10,6 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { runCli } from "./lib/cli";
 import { loadStack } from "./lib/stack-json";
 import { synthApp } from "./lib/synth";
 import { PROJECT_ROOT } from "./lib/terraform";
@@ -49,12 +50,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`baseline: ${(error as Error).message}`);
-    process.exitCode = 1;
-  },
-);
+runCli("baseline", main);

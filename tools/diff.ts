@@ -12,6 +12,7 @@
  * 1 error or a --fail-on kind present.
  */
 import { parseArgs } from "node:util";
+import { runCli } from "./lib/cli";
 import { type Format, render } from "./lib/render";
 import { diffStacks, type StackDiff } from "./lib/stack-diff";
 import { loadStack, UsageError } from "./lib/stack-json";
@@ -92,16 +93,4 @@ async function main(argv: string[]): Promise<number> {
   return diff.summary.changed ? 2 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const message =
-      error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-        ? (error as Error).message
-        : String((error as Error).stack ?? error);
-    process.stderr.write(`diff: ${message}\n`);
-    process.exitCode = 1;
-  },
-);
+runCli("diff", main);

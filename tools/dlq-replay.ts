@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { runCli } from "./lib/cli";
 import { queueArn, replay } from "./lib/dlq";
 import { UsageError } from "./lib/stack-json";
 
@@ -104,13 +105,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const known = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`dlq:replay: ${known ? (error as Error).message : String((error as Error).stack ?? error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli("dlq:replay", main);

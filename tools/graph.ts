@@ -9,9 +9,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runCli } from "./lib/cli";
 import { stackGraph, toMermaid } from "./lib/graph-model";
 import { renderSvg } from "./lib/graph-svg";
-import { loadStack, UsageError } from "./lib/stack-json";
+import { loadStack } from "./lib/stack-json";
 import { synthApp } from "./lib/synth";
 import { PROJECT_ROOT } from "./lib/terraform";
 
@@ -52,13 +53,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const known = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`graph: ${known ? (error as Error).message : String((error as Error).stack ?? error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli("graph", main);

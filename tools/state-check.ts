@@ -15,6 +15,7 @@
  * replaced by a new revision does not count), 2 otherwise, 1 on bad input.
  */
 import { parseArgs } from "node:util";
+import { runCli } from "./lib/cli";
 import { loadStack, type StackJson, UsageError } from "./lib/stack-json";
 import { type Coverage, coverage, readStateFile, type StateFile } from "./lib/state";
 import { diffValues } from "./lib/structural-diff";
@@ -197,15 +198,4 @@ async function main(argv: string[]): Promise<number> {
   return covered ? 0 : 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const known = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    process.stderr.write(
-      `state:check: ${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runCli("state:check", main);

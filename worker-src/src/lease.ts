@@ -70,13 +70,7 @@ export class Lease {
       return;
     }
     try {
-      await this.options.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: this.options.queueUrl,
-          ReceiptHandle: this.options.receiptHandle,
-          VisibilityTimeout: timeout,
-        }),
-      );
+      await this.changeVisibility(timeout);
       this.options.log.debug("heartbeat", { visibilityTimeoutS: timeout });
     } catch (error) {
       if (isLeaseLost(error)) {
@@ -88,6 +82,16 @@ export class Lease {
       this.options.log.warn("heartbeat failed; trying again at the next beat", { err: errorFields(error) });
     }
     this.schedule();
+  }
+
+  private async changeVisibility(timeoutS: number): Promise<void> {
+    await this.options.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.options.queueUrl,
+        ReceiptHandle: this.options.receiptHandle,
+        VisibilityTimeout: timeoutS,
+      }),
+    );
   }
 
   /** Stops heartbeats; resolves once a heartbeat in flight has finished. */
@@ -124,13 +128,7 @@ export class Lease {
     await this.stop();
     const timeout = Math.max(0, Math.min(delayS, this.remainingCapS()));
     try {
-      await this.options.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: this.options.queueUrl,
-          ReceiptHandle: this.options.receiptHandle,
-          VisibilityTimeout: timeout,
-        }),
-      );
+      await this.changeVisibility(timeout);
     } catch (error) {
       // Not fatal: the message shows again when its visibility timeout runs out.
       this.options.log.warn("could not release the message; it returns after its visibility timeout", {
