@@ -9,7 +9,15 @@ import { cp } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffValues } from "../tools/lib/structural-diff";
 import { type OfflineWorkdir, offlineWorkdir, plan, type TerraformPlanJson } from "../tools/lib/terraform";
-import { FIXTURES, LEGACY_MODULE, LEGACY_STATE, LEGACY_TFVARS, WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures";
+import {
+  FIXTURES,
+  LEGACY_MODULE,
+  LEGACY_STATE,
+  LEGACY_TFVARS,
+  readState,
+  stateAddresses,
+  WORKER_OPERATIONS_RESOURCES,
+} from "./helpers/fixtures";
 import { type Synthesized, synthCompute } from "./helpers/synth";
 
 let synth: Synthesized;
@@ -41,20 +49,10 @@ async function planned(options: {
 }
 
 const CREATED = WORKER_OPERATIONS_RESOURCES;
-const UNCHANGED = [
-  "aws_cloudwatch_log_group.backend",
-  "aws_cloudwatch_log_group.worker",
-  "aws_ecs_cluster.main",
-  "aws_ecs_service.backend",
-  "aws_ecs_task_definition.backend",
-  "aws_iam_policy.task_s3_sqs",
-  "aws_iam_role.task",
-  "aws_iam_role.task_execution",
-  "aws_iam_role_policy.task_execution_secrets",
-  "aws_iam_role_policy_attachment.task_execution",
-  "aws_iam_role_policy_attachment.task_s3_sqs",
-  "aws_security_group.ecs_tasks",
-];
+/** Every managed resource of the production state but the worker's service and task definition. */
+const UNCHANGED = stateAddresses(readState()).filter(
+  (a) => !a.startsWith("data.") && a !== "aws_ecs_service.worker" && a !== "aws_ecs_task_definition.worker",
+);
 
 describe("plan of the default stack against the legacy production state", () => {
   let json: TerraformPlanJson;
@@ -73,6 +71,7 @@ describe("plan of the default stack against the legacy production state", () => 
   };
 
   it("makes exactly the expected changes: creates, one update in place, one new task definition revision", () => {
+    expect(UNCHANGED).toHaveLength(12);
     expect(byAction()).toEqual({
       create: CREATED,
       update: ["aws_ecs_service.worker"],
