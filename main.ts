@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { ComputeStack } from "./stacks/compute-stack";
+import { ComputeStack } from "./stacks/compute-stack.js";
 
 const app = new App();
 new ComputeStack(app, "compute", {

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify, stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
-import { startStsResponder } from "../tools/lib/sts-responder";
-import { assertTerraform, offlineOverride, PROJECT_ROOT, terraformEnv } from "../tools/lib/terraform";
-import { LEGACY_STATE, LEGACY_TFVARS } from "./helpers/fixtures";
-import { synthCompute } from "./helpers/synth";
+import { startStsResponder } from "../tools/lib/sts-responder.js";
+import { assertTerraform, offlineOverride, PROJECT_ROOT, terraformEnv } from "../tools/lib/terraform.js";
+import { LEGACY_STATE, LEGACY_TFVARS } from "./helpers/fixtures.js";
+import { synthCompute } from "./helpers/synth.js";
 
 const exec = promisify(execFile);
 

@@ -6,10 +6,10 @@ import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../tools/lib/terraform";
-import { bodyLines, runTool } from "./helpers/cli";
-import { synthCompute } from "./helpers/synth";
-import { stackVariants } from "./helpers/variants";
+import { PROJECT_ROOT } from "../tools/lib/terraform.js";
+import { bodyLines, runTool } from "./helpers/cli.js";
+import { synthCompute } from "./helpers/synth.js";
+import { stackVariants } from "./helpers/variants.js";
 
 let v: ReturnType<typeof stackVariants>;
 beforeAll(() => {

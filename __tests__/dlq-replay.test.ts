@@ -10,8 +10,8 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { replay } from "../tools/lib/dlq";
-import { runTool } from "./helpers/cli";
+import { replay } from "../tools/lib/dlq.js";
+import { runTool } from "./helpers/cli.js";
 
 const credentials = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-2" };
 // fauxqs is ESM-only; this project is CommonJS, so it comes in through import(),

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../tools/lib/terraform";
+import { PROJECT_ROOT } from "../tools/lib/terraform.js";
 
 interface Block {
   file: string;

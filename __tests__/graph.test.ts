@@ -5,11 +5,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { stackGraph, toMermaid } from "../tools/lib/graph-model";
-import { renderSvg } from "../tools/lib/graph-svg";
-import { PROJECT_ROOT } from "../tools/lib/terraform";
-import { runTool } from "./helpers/cli";
-import { configAddresses, type Synthesized, synthCompute } from "./helpers/synth";
+import { stackGraph, toMermaid } from "../tools/lib/graph-model.js";
+import { renderSvg } from "../tools/lib/graph-svg.js";
+import { PROJECT_ROOT } from "../tools/lib/terraform.js";
+import { runTool } from "./helpers/cli.js";
+import { configAddresses, type Synthesized, synthCompute } from "./helpers/synth.js";
 
 let synth: Synthesized;
 let svg: string;

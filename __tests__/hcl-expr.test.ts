@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decodeJsonencode, parseHclValue } from "../tools/lib/hcl-expr";
-import { diffValues } from "../tools/lib/structural-diff";
-import { synthCompute } from "./helpers/synth";
+import { decodeJsonencode, parseHclValue } from "../tools/lib/hcl-expr.js";
+import { diffValues } from "../tools/lib/structural-diff.js";
+import { synthCompute } from "./helpers/synth.js";
 
 describe("reading cdktf's jsonencode expressions", () => {
   it("reads the worker's container definitions as values, references kept opaque", () => {

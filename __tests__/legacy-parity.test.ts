@@ -7,9 +7,9 @@ import {
   type PlanResult,
   plan,
   type TerraformPlanJson,
-} from "../tools/lib/terraform";
-import { FIXTURES, LEGACY_MODULE, LEGACY_STATE, LEGACY_TFVARS, readState, stateAddresses } from "./helpers/fixtures";
-import { type Synthesized, synthCompute } from "./helpers/synth";
+} from "../tools/lib/terraform.js";
+import { FIXTURES, LEGACY_MODULE, LEGACY_STATE, LEGACY_TFVARS, readState, stateAddresses } from "./helpers/fixtures.js";
+import { type Synthesized, synthCompute } from "./helpers/synth.js";
 
 /**
  * The switch-over from the hand-written module: the stack in legacy-parity mode

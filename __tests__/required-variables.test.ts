@@ -1,9 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OfflineWorkdir, offlineWorkdir, plan } from "../tools/lib/terraform";
-import { LEGACY_TFVARS } from "./helpers/fixtures";
-import { synthCompute } from "./helpers/synth";
+import { type OfflineWorkdir, offlineWorkdir, plan } from "../tools/lib/terraform.js";
+import { LEGACY_TFVARS } from "./helpers/fixtures.js";
+import { synthCompute } from "./helpers/synth.js";
 
 describe("variables without a default", () => {
   let workdir: OfflineWorkdir;

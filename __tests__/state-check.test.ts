@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runTool } from "./helpers/cli";
-import { LEGACY_STATE, LEGACY_TFVARS, WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures";
-import { type Synthesized, synthCompute } from "./helpers/synth";
+import { runTool } from "./helpers/cli.js";
+import { LEGACY_STATE, LEGACY_TFVARS, WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures.js";
+import { type Synthesized, synthCompute } from "./helpers/synth.js";
 
 /** The legacy-parity stack (exact outputs below), and the default one. */
 let synth: Synthesized;

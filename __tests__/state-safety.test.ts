@@ -7,8 +7,8 @@
  */
 import { cp } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diffValues } from "../tools/lib/structural-diff";
-import { type OfflineWorkdir, offlineWorkdir, plan, type TerraformPlanJson } from "../tools/lib/terraform";
+import { diffValues } from "../tools/lib/structural-diff.js";
+import { type OfflineWorkdir, offlineWorkdir, plan, type TerraformPlanJson } from "../tools/lib/terraform.js";
 import {
   FIXTURES,
   LEGACY_MODULE,
@@ -17,8 +17,8 @@ import {
   readState,
   stateAddresses,
   WORKER_OPERATIONS_RESOURCES,
-} from "./helpers/fixtures";
-import { type Synthesized, synthCompute } from "./helpers/synth";
+} from "./helpers/fixtures.js";
+import { type Synthesized, synthCompute } from "./helpers/synth.js";
 
 let synth: Synthesized;
 const workdirs: OfflineWorkdir[] = [];

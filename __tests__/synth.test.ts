@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { LEGACY_BACKEND } from "../stacks/compute-stack";
-import { WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures";
-import { configAddresses, type SynthJson, synthCompute } from "./helpers/synth";
+import { LEGACY_BACKEND } from "../stacks/compute-stack.js";
+import { WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures.js";
+import { configAddresses, type SynthJson, synthCompute } from "./helpers/synth.js";
 
 let json: SynthJson;
 beforeAll(() => {

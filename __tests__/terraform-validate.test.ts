@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OfflineWorkdir, offlineWorkdir, terraform, terraformOk } from "../tools/lib/terraform";
-import { synthCompute } from "./helpers/synth";
+import { type OfflineWorkdir, offlineWorkdir, terraform, terraformOk } from "../tools/lib/terraform.js";
+import { synthCompute } from "./helpers/synth.js";
 
 describe("terraform validate", () => {
   let workdir: OfflineWorkdir;

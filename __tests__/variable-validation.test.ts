@@ -5,9 +5,9 @@
  * costs seconds), each message checked on its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OfflineWorkdir, offlineWorkdir, type PlanResult, plan } from "../tools/lib/terraform";
-import { LEGACY_TFVARS } from "./helpers/fixtures";
-import { synthCompute } from "./helpers/synth";
+import { type OfflineWorkdir, offlineWorkdir, type PlanResult, plan } from "../tools/lib/terraform.js";
+import { LEGACY_TFVARS } from "./helpers/fixtures.js";
+import { synthCompute } from "./helpers/synth.js";
 
 /** Terraform's diagnostics without the box drawing and line wrapping. */
 const flat = (text: string) => text.replace(/[│╷╵]/g, " ").replace(/\s+/g, " ");

@@ -2,17 +2,17 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Fn, S3Backend, type S3BackendConfig, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
-import { Cluster } from "./constructs/cluster";
-import { FargateService } from "./constructs/fargate-service";
-import { TaskRoles } from "./constructs/task-roles";
-import { TasksSecurityGroup } from "./constructs/tasks-security-group";
-import { VideoPipelineAccess } from "./constructs/video-pipeline-access";
-import { WorkerAlarms } from "./constructs/worker-alarms";
-import { WorkerAutoscaling } from "./constructs/worker-autoscaling";
-import { WorkerTaskRole } from "./constructs/worker-task-role";
-import { pin } from "./pin";
-import { componentTags } from "./tags";
-import { ComputeVariables } from "./variables";
+import { Cluster } from "./constructs/cluster.js";
+import { FargateService } from "./constructs/fargate-service.js";
+import { TaskRoles } from "./constructs/task-roles.js";
+import { TasksSecurityGroup } from "./constructs/tasks-security-group.js";
+import { VideoPipelineAccess } from "./constructs/video-pipeline-access.js";
+import { WorkerAlarms } from "./constructs/worker-alarms.js";
+import { WorkerAutoscaling } from "./constructs/worker-autoscaling.js";
+import { WorkerTaskRole } from "./constructs/worker-task-role.js";
+import { pin } from "./pin.js";
+import { componentTags } from "./tags.js";
+import { ComputeVariables } from "./variables.js";
 
 /** The state backend of the hand-written module; the same key means no state move. */
 export const LEGACY_BACKEND: S3BackendConfig = {

@@ -10,10 +10,10 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "./lib/cli";
-import { loadStack } from "./lib/stack-json";
-import { synthApp } from "./lib/synth";
-import { PROJECT_ROOT } from "./lib/terraform";
+import { runCli } from "./lib/cli.js";
+import { loadStack } from "./lib/stack-json.js";
+import { synthApp } from "./lib/synth.js";
+import { PROJECT_ROOT } from "./lib/terraform.js";
 
 export const BASELINE = join(PROJECT_ROOT, "baseline", "compute.tf.json");
 

@@ -12,12 +12,12 @@
  * 1 error or a --fail-on kind present.
  */
 import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli";
-import { type Format, render } from "./lib/render";
-import { diffStacks, type StackDiff } from "./lib/stack-diff";
-import { loadStack, UsageError } from "./lib/stack-json";
-import { synthApp, synthGitRef } from "./lib/synth";
-import { PROJECT_ROOT } from "./lib/terraform";
+import { runCli } from "./lib/cli.js";
+import { type Format, render } from "./lib/render.js";
+import { diffStacks, type StackDiff } from "./lib/stack-diff.js";
+import { loadStack, UsageError } from "./lib/stack-json.js";
+import { synthApp, synthGitRef } from "./lib/synth.js";
+import { PROJECT_ROOT } from "./lib/terraform.js";
 
 export const FAIL_KINDS: Record<string, (d: StackDiff) => number> = {
   destroy: (d) => d.summary.destroy,

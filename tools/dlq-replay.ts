@@ -12,9 +12,9 @@
  */
 import { parseArgs } from "node:util";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { runCli } from "./lib/cli";
-import { queueArn, replay } from "./lib/dlq";
-import { UsageError } from "./lib/stack-json";
+import { runCli } from "./lib/cli.js";
+import { queueArn, replay } from "./lib/dlq.js";
+import { UsageError } from "./lib/stack-json.js";
 
 const USAGE =
   "usage: npm run -s dlq:replay -- --dlq-url <url> --queue-url <url> [--max N] [--dry-run] [--endpoint-url <url>] [--region <region>]";

@@ -9,12 +9,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli";
-import { stackGraph, toMermaid } from "./lib/graph-model";
-import { renderSvg } from "./lib/graph-svg";
-import { loadStack } from "./lib/stack-json";
-import { synthApp } from "./lib/synth";
-import { PROJECT_ROOT } from "./lib/terraform";
+import { runCli } from "./lib/cli.js";
+import { stackGraph, toMermaid } from "./lib/graph-model.js";
+import { renderSvg } from "./lib/graph-svg.js";
+import { loadStack } from "./lib/stack-json.js";
+import { synthApp } from "./lib/synth.js";
+import { PROJECT_ROOT } from "./lib/terraform.js";
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({

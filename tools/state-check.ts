@@ -15,12 +15,12 @@
  * replaced by a new revision does not count), 2 otherwise, 1 on bad input.
  */
 import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli";
-import { loadStack, type StackJson, UsageError } from "./lib/stack-json";
-import { type Coverage, coverage, readStateFile, type StateFile } from "./lib/state";
-import { diffValues } from "./lib/structural-diff";
-import { synthApp } from "./lib/synth";
-import { offlineWorkdir, PROJECT_ROOT, plan, type ResourceChange } from "./lib/terraform";
+import { runCli } from "./lib/cli.js";
+import { loadStack, type StackJson, UsageError } from "./lib/stack-json.js";
+import { type Coverage, coverage, readStateFile, type StateFile } from "./lib/state.js";
+import { diffValues } from "./lib/structural-diff.js";
+import { synthApp } from "./lib/synth.js";
+import { offlineWorkdir, PROJECT_ROOT, plan, type ResourceChange } from "./lib/terraform.js";
 
 const USAGE =
   "usage: npm run -s state:check -- --state <terraform.tfstate> [--synth <cdk.tf.json|cdktf.out>] [--plan --var-file <tfvars> ...] [--format text|json]";

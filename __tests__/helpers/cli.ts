@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../tools/lib/terraform";
+import { PROJECT_ROOT } from "../../tools/lib/terraform.js";
 
 export interface CliResult {
   code: number;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const FIXTURES = join(__dirname, "..", "fixtures");
+export const FIXTURES = join(import.meta.dirname, "..", "fixtures");
 export const LEGACY = join(FIXTURES, "legacy");
 export const LEGACY_MODULE = join(LEGACY, "compute");
 export const LEGACY_STATE = join(LEGACY, "prod.tfstate");

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { ComputeStack, type ComputeStackProps } from "../../stacks/compute-stack";
+import { ComputeStack, type ComputeStackProps } from "../../stacks/compute-stack.js";
 
 /** The parts of a synthesized `cdk.tf.json` that the tests read. */
 export interface SynthJson {

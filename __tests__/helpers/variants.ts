@@ -5,8 +5,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TerraformElement } from "cdktf";
-import { LEGACY_BACKEND } from "../../stacks/compute-stack";
-import { type Synthesized, synthCompute } from "./synth";
+import { LEGACY_BACKEND } from "../../stacks/compute-stack.js";
+import { type Synthesized, synthCompute } from "./synth.js";
 
 const child = (scope: { node: { findChild(id: string): unknown } }, ...path: string[]) =>
   path.reduce(

@@ -1,6 +1,6 @@
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { Construct } from "constructs";
-import { pin } from "../pin";
+import { pin } from "../pin.js";
 
 export interface ClusterProps {
   /** Cluster name. */

@@ -3,7 +3,7 @@ import { EcsService, type EcsServiceConfig } from "@cdktf/provider-aws/lib/ecs-s
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
-import { pin } from "../pin";
+import { pin } from "../pin.js";
 
 export interface FargateServiceProps {
   /**

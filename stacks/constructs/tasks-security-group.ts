@@ -1,6 +1,6 @@
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Construct } from "constructs";
-import { pin } from "../pin";
+import { pin } from "../pin.js";
 
 export interface TasksSecurityGroupProps {
   /** Used in the group's name and description. */

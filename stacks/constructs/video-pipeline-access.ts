@@ -3,7 +3,7 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
-import { pin } from "../pin";
+import { pin } from "../pin.js";
 
 export interface VideoPipelineAccessProps {
   /** Prefix of the policy's name and description (the project name). */

@@ -1,7 +1,7 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
-import { pin } from "../pin";
-import { backlogWithoutWorkersQuery } from "./worker-autoscaling";
+import { pin } from "../pin.js";
+import { backlogWithoutWorkersQuery } from "./worker-autoscaling.js";
 
 export interface WorkerAlarmsProps {
   readonly namePrefix: string;

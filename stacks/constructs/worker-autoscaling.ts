@@ -5,7 +5,7 @@ import {
   type CloudwatchMetricAlarmMetricQuery,
 } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
-import { pin } from "../pin";
+import { pin } from "../pin.js";
 
 export interface WorkerAutoscalingProps {
   readonly namePrefix: string;

@@ -3,7 +3,7 @@
  * error one line on stderr and exit 1. Bad input (a UsageError, an unknown
  * option) prints its message; anything else is a bug and prints its stack.
  */
-import { UsageError } from "./stack-json";
+import { UsageError } from "./stack-json.js";
 
 export function runCli(name: string, main: (argv: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(

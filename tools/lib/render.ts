@@ -1,7 +1,7 @@
 /** The stack diff as text (terminal), Markdown (pull requests) or JSON (tools). */
-import type { IamStatement } from "./security";
-import type { NamedChange, StackDiff } from "./stack-diff";
-import type { AttributeChange } from "./structural-diff";
+import type { IamStatement } from "./security.js";
+import type { NamedChange, StackDiff } from "./stack-diff.js";
+import type { AttributeChange } from "./structural-diff.js";
 
 export type Format = "text" | "markdown" | "json";
 

@@ -5,8 +5,8 @@
  * (inline, aws_security_group_rule, aws_vpc_security_group_*_rule), and exposure
  * (public IPs, public subnets, ingress from anywhere).
  */
-import type { Element, Json } from "./stack-json";
-import { decodeString } from "./structural-diff";
+import type { Element, Json } from "./stack-json.js";
+import { decodeString } from "./structural-diff.js";
 
 export interface IamStatement {
   /** Where the statement is written, e.g. `data.aws_iam_policy_document.task_s3_sqs`, `aws_iam_role.task.assume_role_policy`. */

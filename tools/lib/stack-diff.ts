@@ -13,9 +13,9 @@ import {
   type SecurityGroupRule,
   securityView,
   statementKey,
-} from "./security";
-import { type Element, elements, type Json, type StackJson } from "./stack-json";
-import { type AttributeChange, diffValues } from "./structural-diff";
+} from "./security.js";
+import { type Element, elements, type Json, type StackJson } from "./stack-json.js";
+import { type AttributeChange, diffValues } from "./structural-diff.js";
 
 /** Types whose destroy loses data that Terraform cannot bring back. */
 export const STATEFUL_TYPES: Record<string, string> = {

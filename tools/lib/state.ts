@@ -4,7 +4,7 @@
  * destroy or create, and the moves that would keep an object under a new address.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { elements, type StackJson, UsageError } from "./stack-json";
+import { elements, type StackJson, UsageError } from "./stack-json.js";
 
 export interface StateResource {
   module?: string;

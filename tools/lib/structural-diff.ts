@@ -3,7 +3,7 @@
  * JSON (policy documents) or a cdktf `${jsonencode(...)}` expression (container
  * definitions) are decoded and compared structurally, not as one long string.
  */
-import { decodeJsonencode } from "./hcl-expr";
+import { decodeJsonencode } from "./hcl-expr.js";
 
 export interface AttributeChange {
   /** e.g. `container_definitions[0].environment[1].value`, `ingress[0].cidr_blocks` */

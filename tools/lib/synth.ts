@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { UsageError } from "./stack-json";
+import { UsageError } from "./stack-json.js";
 
 const exec = promisify(execFile);
 

@@ -10,9 +10,9 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type StsResponder, startStsResponder } from "./sts-responder";
+import { type StsResponder, startStsResponder } from "./sts-responder.js";
 
-export const PROJECT_ROOT = resolve(__dirname, "..", "..");
+export const PROJECT_ROOT = resolve(import.meta.dirname, "..", "..");
 export const PROVIDER_MIRROR = "/opt/tf-plugins";
 export const MIRROR_CLI_CONFIG = join(PROJECT_ROOT, "terraform", "offline-mirror.tfrc");
 
