@@ -2,6 +2,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Fn, S3Backend, type S3BackendConfig, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
+import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
 import { Cluster } from "./constructs/cluster.js";
 import { FargateService } from "./constructs/fargate-service.js";
 import { TaskRoles } from "./constructs/task-roles.js";
@@ -22,15 +23,6 @@ export const LEGACY_BACKEND: S3BackendConfig = {
   dynamodbTable: "cricksy-ai-terraform-locks",
   encrypt: true,
 };
-
-/**
- * ECS stops a container at most 120 s after SIGTERM; the worker drains for less,
- * so that it can still release what it could not finish before the SIGKILL.
- */
-export const WORKER_STOP_TIMEOUT_S = 120;
-export const WORKER_SHUTDOWN_GRACE_S = 100;
-/** Namespace of the worker's Embedded Metric Format metrics (the jobs-failing alarm reads it). */
-export const WORKER_METRICS_NAMESPACE = "Cricksy/Worker";
 
 export interface ComputeStackProps {
   /** Where the state lives. Default: the legacy module's S3 backend. */
@@ -162,17 +154,23 @@ export class ComputeStack extends TerraformStack {
             taskRoleArn: workerRole.role.arn,
             environment: {
               ...service.environment,
-              WORKER_SHUTDOWN_GRACE_S: String(WORKER_SHUTDOWN_GRACE_S),
-              WORKER_SCRATCH_DIR: "/scratch",
-              WORKER_HEALTH_FILE: "/scratch/worker-health",
-              WORKER_METRICS_NAMESPACE: WORKER_METRICS_NAMESPACE,
+              [CONTRACT.env.shutdownGraceS]: String(CONTRACT.stop.shutdownGraceS),
+              [CONTRACT.env.scratchDir]: CONTRACT.paths.scratchDir,
+              [CONTRACT.env.healthFile]: CONTRACT.paths.healthFile,
+              [CONTRACT.env.metricsNamespace]: CONTRACT.metrics.namespace,
             },
-            stopTimeoutSeconds: WORKER_STOP_TIMEOUT_S,
+            stopTimeoutSeconds: CONTRACT.stop.stopTimeoutS,
             initProcessEnabled: true,
             readonlyRootFilesystem: true,
-            scratchVolumes: { scratch: "/scratch", tmp: "/tmp" },
+            scratchVolumes: { scratch: CONTRACT.paths.scratchDir, tmp: "/tmp" },
             ephemeralStorageGib: vars.workerEphemeralStorageGib.numberValue,
-            healthCheck: { command: ["CMD", "node", "dist/healthcheck.js"], startPeriodSeconds: 60 },
+            healthCheck: {
+              command: [...CONTRACT.healthCheck.command],
+              intervalSeconds: CONTRACT.healthCheck.intervalS,
+              timeoutSeconds: CONTRACT.healthCheck.timeoutS,
+              retries: CONTRACT.healthCheck.retries,
+              startPeriodSeconds: CONTRACT.healthCheck.startPeriodS,
+            },
             autoscaled: true,
             keepRevisions: true,
           }
@@ -224,7 +222,7 @@ export class ComputeStack extends TerraformStack {
         deadLetterQueueName: dlqName,
         clusterName: cluster.name,
         serviceName: worker.service.name,
-        metricsNamespace: WORKER_METRICS_NAMESPACE,
+        metrics: CONTRACT.metrics,
         maxMessageAgeSeconds: vars.workerMaxMessageAgeSeconds.numberValue,
         failedJobsThreshold: vars.workerFailedJobsThreshold.numberValue,
         actions: Fn.compact([vars.alarmSnsTopicArn.stringValue]),

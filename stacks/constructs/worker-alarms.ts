@@ -9,8 +9,12 @@ export interface WorkerAlarmsProps {
   readonly deadLetterQueueName: string;
   readonly clusterName: string;
   readonly serviceName: string;
-  /** Namespace of the worker's Embedded Metric Format metrics. */
-  readonly metricsNamespace: string;
+  /** The worker's Embedded Metric Format metrics: namespace, the failed-jobs metric and its dimension. */
+  readonly metrics: {
+    readonly namespace: string;
+    readonly outcomes: { readonly failed: string };
+    readonly serviceDimension: { readonly name: string; readonly value: string };
+  };
   readonly maxMessageAgeSeconds: number;
   readonly failedJobsThreshold: number;
   /** Where alarms go (SNS topic ARNs); empty: no actions. */
@@ -73,9 +77,9 @@ export class WorkerAlarms extends Construct {
           ...common,
           alarmName: `${props.namePrefix}-worker-jobs-failing`,
           alarmDescription: "More than worker_failed_jobs_threshold jobs failed for good (error.json) in 15 minutes",
-          namespace: props.metricsNamespace,
-          metricName: "JobsFailed",
-          dimensions: { Service: "worker" },
+          namespace: props.metrics.namespace,
+          metricName: props.metrics.outcomes.failed,
+          dimensions: { [props.metrics.serviceDimension.name]: props.metrics.serviceDimension.value },
           statistic: "Sum",
           period: 900,
           evaluationPeriods: 1,

@@ -2,6 +2,7 @@
  * The worker's configuration, read once at start from the environment.
  * A missing or malformed variable is a ConfigError that names it; main exits 78 (EX_CONFIG).
  */
+import { WORKER_CONTRACT } from "./contract.js";
 import type { TaskSize } from "./task-size.js";
 
 export class ConfigError extends Error {
@@ -125,7 +126,13 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
   if (optional(env, "AWS_ENDPOINT_URL_S3")) url("AWS_ENDPOINT_URL_S3", s3Endpoint as string, ["http:", "https:"]);
 
   const visibilityTimeoutS = integer(env, "WORKER_VISIBILITY_TIMEOUT_S", 60, 2, SQS_MAX_VISIBILITY_S);
-  const shutdownGraceS = integer(env, "WORKER_SHUTDOWN_GRACE_S", 100, 0, ECS_MAX_STOP_TIMEOUT_S - 5);
+  const shutdownGraceS = integer(
+    env,
+    "WORKER_SHUTDOWN_GRACE_S",
+    WORKER_CONTRACT.stop.shutdownGraceS,
+    0,
+    ECS_MAX_STOP_TIMEOUT_S - 5,
+  );
   const retryBaseS = integer(env, "WORKER_RETRY_BASE_S", 10, 0, 3600);
   const retryMaxS = integer(env, "WORKER_RETRY_MAX_S", 900, 0, SQS_MAX_VISIBILITY_S);
   if (retryMaxS < retryBaseS) {
@@ -160,7 +167,7 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
     retryMaxS,
     scratchDir: optional(env, "WORKER_SCRATCH_DIR") ?? "/tmp",
     thumbnails: integer(env, "WORKER_THUMBNAILS", 3, 0, 20),
-    metricsNamespace: optional(env, "WORKER_METRICS_NAMESPACE") ?? "Cricksy/Worker",
+    metricsNamespace: optional(env, "WORKER_METRICS_NAMESPACE") ?? WORKER_CONTRACT.metrics.namespace,
     ecsAgentUri,
     healthFile: optional(env, "WORKER_HEALTH_FILE") ?? "/tmp/worker-health",
     logLevel: logLevel as Config["logLevel"],

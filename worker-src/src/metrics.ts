@@ -2,6 +2,7 @@
  * Per-job metrics in CloudWatch Embedded Metric Format: a JSON log line with an
  * `_aws` member, from which CloudWatch Logs extracts metrics without any agent.
  */
+import { WORKER_CONTRACT } from "./contract.js";
 import type { Logger } from "./logger.js";
 
 export type JobOutcome = "succeeded" | "failed" | "retried" | "rejected" | "released" | "duplicate" | "lost";
@@ -16,22 +17,15 @@ export interface JobMetrics {
   queueWaitMs?: number;
 }
 
-/** Metric names per outcome: each job counts 1 in exactly one of them. */
-export const OUTCOME_METRIC: Record<JobOutcome, string> = {
-  succeeded: "JobsSucceeded",
-  failed: "JobsFailed",
-  retried: "JobsRetried",
-  rejected: "JobsRejected",
-  released: "JobsReleased",
-  duplicate: "JobsDuplicate",
-  lost: "JobsLost",
-};
+/** Metric names per outcome: each job counts 1 in exactly one of them (the alarms read them). */
+export const OUTCOME_METRIC: Record<JobOutcome, string> = WORKER_CONTRACT.metrics.outcomes;
+const { serviceDimension, jobDuration, queueWait } = WORKER_CONTRACT.metrics;
 
 export function emitJobMetrics(log: Logger, namespace: string, metrics: JobMetrics, now = Date.now()): void {
   const names = [
     OUTCOME_METRIC[metrics.outcome],
-    "JobDuration",
-    ...(metrics.queueWaitMs === undefined ? [] : ["QueueWait"]),
+    jobDuration,
+    ...(metrics.queueWaitMs === undefined ? [] : [queueWait]),
   ];
   log.raw({
     _aws: {
@@ -39,15 +33,15 @@ export function emitJobMetrics(log: Logger, namespace: string, metrics: JobMetri
       CloudWatchMetrics: [
         {
           Namespace: namespace,
-          Dimensions: [["Service"]],
+          Dimensions: [[serviceDimension.name]],
           Metrics: names.map((Name) => ({ Name, Unit: Name.startsWith("Jobs") ? "Count" : "Milliseconds" })),
         },
       ],
     },
-    Service: "worker",
+    [serviceDimension.name]: serviceDimension.value,
     [OUTCOME_METRIC[metrics.outcome]]: 1,
-    JobDuration: metrics.durationMs,
-    ...(metrics.queueWaitMs === undefined ? {} : { QueueWait: metrics.queueWaitMs }),
+    [jobDuration]: metrics.durationMs,
+    ...(metrics.queueWaitMs === undefined ? {} : { [queueWait]: metrics.queueWaitMs }),
     outcome: metrics.outcome,
     jobId: metrics.jobId,
     attempt: metrics.attempt,

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it, vi } from "vitest";
+import { WORKER_CONTRACT } from "../src/contract.js";
 import { backoffSeconds } from "../src/errors.js";
 import { Liveness, livenessAgeS } from "../src/health.js";
 import { createLogger } from "../src/logger.js";
@@ -117,6 +118,23 @@ describe("logs", () => {
     });
     // Every metric named in the directive has a value at the root, as the EMF specification requires.
     for (const { Name } of doc._aws.CloudWatchMetrics[0].Metrics) expect(typeof doc[Name]).toBe("number");
+  });
+
+  it("writes the failed-jobs metric where the stack's alarm reads it (the contract)", () => {
+    const lines: string[] = [];
+    const { namespace, outcomes, serviceDimension } = WORKER_CONTRACT.metrics;
+    emitJobMetrics(createLogger({ write: (l) => lines.push(l) }), namespace, {
+      outcome: "failed",
+      attempt: 1,
+      durationMs: 1,
+    });
+    const doc = JSON.parse(lines[0]);
+    const [directive] = doc._aws.CloudWatchMetrics;
+    expect(directive.Namespace).toBe(namespace);
+    expect(directive.Dimensions).toEqual([[serviceDimension.name]]);
+    expect(doc[serviceDimension.name]).toBe(serviceDimension.value);
+    expect(directive.Metrics.map((m: { Name: string }) => m.Name)).toContain(outcomes.failed);
+    expect(doc[outcomes.failed]).toBe(1);
   });
 });
 

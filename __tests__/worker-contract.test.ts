@@ -1,0 +1,100 @@
+/**
+ * The stack and the worker read one contract (worker-src/src/contract.ts). These
+ * tests fail when the synthesized task definition, the alarms or the worker's
+ * image stop saying what the contract says.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { decodeJsonencode } from "../tools/lib/hcl-expr.js";
+import { PROJECT_ROOT } from "../tools/lib/terraform.js";
+import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
+import { type SynthJson, synthCompute } from "./helpers/synth.js";
+
+interface ContainerDefinition {
+  environment: { name: string; value: string }[];
+  stopTimeout?: number;
+  healthCheck?: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number };
+  mountPoints?: { sourceVolume: string; containerPath: string }[];
+}
+
+let json: SynthJson;
+let worker: ContainerDefinition;
+
+beforeAll(() => {
+  // GIVEN the default stack
+  json = synthCompute().json;
+  const td = json.resource.aws_ecs_task_definition.worker;
+  [worker] = decodeJsonencode(td.container_definitions as string) as ContainerDefinition[];
+});
+
+describe("the worker's task definition follows the contract", () => {
+  it("sets the variables the worker reads to the contract's values", () => {
+    const env = Object.fromEntries(worker.environment.map(({ name, value }) => [name, value]));
+    expect(env).toMatchObject({
+      [CONTRACT.env.shutdownGraceS]: String(CONTRACT.stop.shutdownGraceS),
+      [CONTRACT.env.scratchDir]: CONTRACT.paths.scratchDir,
+      [CONTRACT.env.healthFile]: CONTRACT.paths.healthFile,
+      [CONTRACT.env.metricsNamespace]: CONTRACT.metrics.namespace,
+    });
+    expect(Object.keys(env)).toEqual(expect.arrayContaining([CONTRACT.env.queueUrl, CONTRACT.env.bucket]));
+  });
+
+  it("gives ECS the contract's stop timeout, longer than the drain", () => {
+    expect(worker.stopTimeout).toBe(CONTRACT.stop.stopTimeoutS);
+    expect(CONTRACT.stop.shutdownGraceS).toBeLessThan(CONTRACT.stop.stopTimeoutS);
+  });
+
+  it("declares the contract's health check", () => {
+    expect(worker.healthCheck).toEqual({
+      command: CONTRACT.healthCheck.command,
+      interval: CONTRACT.healthCheck.intervalS,
+      timeout: CONTRACT.healthCheck.timeoutS,
+      retries: CONTRACT.healthCheck.retries,
+      startPeriod: CONTRACT.healthCheck.startPeriodS,
+    });
+  });
+
+  it("mounts a writable volume at the scratch path, which holds the health file", () => {
+    expect(worker.mountPoints?.map((m) => m.containerPath)).toContain(CONTRACT.paths.scratchDir);
+    expect(CONTRACT.paths.healthFile.startsWith(`${CONTRACT.paths.scratchDir}/`)).toBe(true);
+  });
+});
+
+describe("the jobs-failing alarm reads the metric the worker writes", () => {
+  it("has the contract's namespace, metric name and dimension", () => {
+    const alarm = json.resource.aws_cloudwatch_metric_alarm.worker_jobs_failing;
+    expect(alarm).toMatchObject({
+      namespace: CONTRACT.metrics.namespace,
+      metric_name: CONTRACT.metrics.outcomes.failed,
+      dimensions: { [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value },
+    });
+  });
+});
+
+describe("the worker's Dockerfile follows the contract", () => {
+  const dockerfile = readFileSync(join(PROJECT_ROOT, "worker-src", "Dockerfile"), "utf8");
+
+  it("declares the contract's health check", () => {
+    const line = /^HEALTHCHECK (.*)$/m.exec(dockerfile)?.[1] ?? "";
+    const flag = (name: string) => new RegExp(`--${name}=(\\d+)s?\\b`).exec(line)?.[1];
+    expect({
+      interval: Number(flag("interval")),
+      timeout: Number(flag("timeout")),
+      startPeriod: Number(flag("start-period")),
+      retries: Number(flag("retries")),
+      command: JSON.parse(/CMD (\[.*\])$/.exec(line)?.[1] ?? "null"),
+    }).toEqual({
+      interval: CONTRACT.healthCheck.intervalS,
+      timeout: CONTRACT.healthCheck.timeoutS,
+      startPeriod: CONTRACT.healthCheck.startPeriodS,
+      retries: CONTRACT.healthCheck.retries,
+      command: CONTRACT.healthCheck.command.slice(1),
+    });
+  });
+
+  it("sets the contract's paths as the image's defaults", () => {
+    expect(dockerfile).toMatch(new RegExp(`${CONTRACT.env.scratchDir}=${CONTRACT.paths.scratchDir}\\b`));
+    expect(dockerfile).toMatch(new RegExp(`${CONTRACT.env.healthFile}=${CONTRACT.paths.healthFile}\\b`));
+  });
+});

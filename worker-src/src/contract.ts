@@ -1,0 +1,68 @@
+/**
+ * The contract between the worker and the compute stack that runs it: the one
+ * definition of what both sides must agree on. The worker reads it at run time;
+ * the stack (`stacks/`) imports this file when it writes the task definition,
+ * the scaling policies and the alarms; the Dockerfile repeats the health check
+ * and the paths, and a test compares them. Change a value here and both sides
+ * follow (the synthesized stack shows the change in review).
+ *
+ * No imports: the stack's TypeScript reads this file as it is.
+ */
+export const WORKER_CONTRACT = {
+  /** Writable paths in the container (the root file system is read-only on ECS). */
+  paths: {
+    /** Downloaded videos and thumbnails; a volume on the task's ephemeral storage. */
+    scratchDir: "/scratch",
+    /** The consumer loop's liveness file, read by the container health check. */
+    healthFile: "/scratch/worker-health",
+  },
+  /** Stopping a task: ECS sends SIGTERM, then SIGKILL after `stopTimeoutS`. */
+  stop: {
+    /** The container's stopTimeout (ECS allows at most 120 s on Fargate). */
+    stopTimeoutS: 120,
+    /**
+     * How long jobs in flight may still finish after SIGTERM; shorter than the
+     * stop timeout so that the worker can give back what it could not finish.
+     */
+    shutdownGraceS: 100,
+  },
+  /** The container health check, as the task definition and the Dockerfile declare it. */
+  healthCheck: {
+    command: ["CMD", "node", "dist/healthcheck.js"],
+    intervalS: 30,
+    timeoutS: 5,
+    retries: 3,
+    startPeriodS: 60,
+  },
+  /** The worker's Embedded Metric Format metrics, which the alarms read. */
+  metrics: {
+    namespace: "Cricksy/Worker",
+    /** The dimension every metric carries, and its value. */
+    serviceDimension: { name: "Service", value: "worker" },
+    /** Metric names per job outcome: each job counts 1 in exactly one of them. */
+    outcomes: {
+      succeeded: "JobsSucceeded",
+      failed: "JobsFailed",
+      retried: "JobsRetried",
+      rejected: "JobsRejected",
+      released: "JobsReleased",
+      duplicate: "JobsDuplicate",
+      lost: "JobsLost",
+    },
+    jobDuration: "JobDuration",
+    queueWait: "QueueWait",
+  },
+  /** Environment variables that the stack sets and the worker reads. */
+  env: {
+    queueUrl: "SQS_QUEUE_URL",
+    bucket: "S3_BUCKET",
+    region: "AWS_REGION",
+    databaseUrl: "DATABASE_URL",
+    shutdownGraceS: "WORKER_SHUTDOWN_GRACE_S",
+    scratchDir: "WORKER_SCRATCH_DIR",
+    healthFile: "WORKER_HEALTH_FILE",
+    metricsNamespace: "WORKER_METRICS_NAMESPACE",
+  },
+} as const;
+
+export type WorkerContract = typeof WORKER_CONTRACT;
