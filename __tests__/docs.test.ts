@@ -75,7 +75,7 @@ describe("documented commands", () => {
 
 /**
  * A scratch copy: a clone of the repository with the working tree's files on
- * top, committed (so that `--base-ref HEAD` is this tree), sharing node_modules.
+ * top, committed (so that `--base-ref HEAD` is this tree), sharing node_modules and .venv.
  */
 let scratch: string;
 beforeAll(() => {
@@ -94,6 +94,8 @@ beforeAll(() => {
   git("commit", "-q", "--allow-empty", "-m", "the working tree");
   symlinkSync(join(PROJECT_ROOT, "node_modules"), join(scratch, "node_modules"), "dir");
   symlinkSync(join(PROJECT_ROOT, "worker-src", "node_modules"), join(scratch, "worker-src", "node_modules"), "dir");
+  // The Python test tools, as npm ci installed them (a block that runs the installer finds them current).
+  if (existsSync(join(PROJECT_ROOT, ".venv"))) symlinkSync(join(PROJECT_ROOT, ".venv"), join(scratch, ".venv"), "dir");
 }, 120_000);
 
 function run(code: string): Promise<{ code: number; output: string }> {
