@@ -395,7 +395,7 @@ describe("worker operations", () => {
       `"linuxParameters" = {"initProcessEnabled" = true}`,
       `"readonlyRootFilesystem" = true`,
       `"mountPoints" = [{"sourceVolume" = "scratch", "containerPath" = "/scratch", "readOnly" = false}, {"sourceVolume" = "tmp", "containerPath" = "/tmp", "readOnly" = false}]`,
-      `"healthCheck" = {"command" = ["CMD", "node", "dist/healthcheck.js"], "interval" = 30, "timeout" = 5, "retries" = 3, "startPeriod" = 60}`,
+      `"healthCheck" = {"command" = ["CMD", "/usr/local/bin/node", "/app/dist/healthcheck.js"], "interval" = 30, "timeout" = 5, "retries" = 3, "startPeriod" = 60}`,
     ]) {
       expect(defs).toContain(fragment);
     }

@@ -15,6 +15,14 @@ export const WORKER_CONTRACT = {
     scratchDir: "/scratch",
     /** The consumer loop's liveness file, read by the container health check. */
     healthFile: "/scratch/worker-health",
+    /** Temporary files of the runtime and of ffmpeg (TMPDIR); a volume as well. */
+    tmpDir: "/tmp",
+  },
+  /** The image's platform: the task definition's runtime_platform and `docker build --platform`. */
+  platform: {
+    operatingSystemFamily: "LINUX",
+    cpuArchitecture: "X86_64",
+    docker: "linux/amd64",
   },
   /** Stopping a task: ECS sends SIGTERM, then SIGKILL after `stopTimeoutS`. */
   stop: {
@@ -28,7 +36,8 @@ export const WORKER_CONTRACT = {
   },
   /** The container health check, as the task definition and the Dockerfile declare it. */
   healthCheck: {
-    command: ["CMD", "node", "dist/healthcheck.js"],
+    /** Absolute paths: ECS runs it without a shell, from whatever the working directory is. */
+    command: ["CMD", "/usr/local/bin/node", "/app/dist/healthcheck.js"],
     intervalS: 30,
     timeoutS: 5,
     retries: 3,
@@ -39,6 +48,12 @@ export const WORKER_CONTRACT = {
     namespace: "Cricksy/Worker",
     /** The dimension every metric carries, and its value. */
     serviceDimension: { name: "Service", value: "worker" },
+    /**
+     * The environment's dimension (staging and production in one account and region
+     * must not share metrics); its value is the `environment` input, given to the
+     * worker as `env.environment`.
+     */
+    environmentDimension: { name: "Environment" },
     /** Metric names per job outcome: each job counts 1 in exactly one of them. */
     outcomes: {
       succeeded: "JobsSucceeded",
@@ -62,6 +77,8 @@ export const WORKER_CONTRACT = {
     scratchDir: "WORKER_SCRATCH_DIR",
     healthFile: "WORKER_HEALTH_FILE",
     metricsNamespace: "WORKER_METRICS_NAMESPACE",
+    environment: "WORKER_ENVIRONMENT",
+    tmpDir: "TMPDIR",
   },
 } as const;
 

@@ -80,7 +80,9 @@ describe("Dockerfile", () => {
     const cmd = final.instructions.find((i) => i.op === "CMD")?.args;
     expect(JSON.parse(entrypoint as string)).toEqual(["/usr/bin/tini", "--"]);
     expect(JSON.parse(cmd as string)).toEqual(["node", "dist/main.js"]);
-    expect(final.instructions.find((i) => i.op === "HEALTHCHECK")?.args).toContain('["node", "dist/healthcheck.js"]');
+    expect(final.instructions.find((i) => i.op === "HEALTHCHECK")?.args).toContain(
+      '["/usr/local/bin/node", "/app/dist/healthcheck.js"]',
+    );
   });
 
   it("keeps tests, benchmarks and local builds out of the build context", () => {
