@@ -2,6 +2,9 @@
  * The worker's configuration, read once at start from the environment.
  * A missing or malformed variable is a ConfigError that names it; main exits 78 (EX_CONFIG).
  */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MediaTools } from "./analysis.js";
 import { WORKER_CONTRACT } from "./contract.js";
 import type { TaskSize } from "./task-size.js";
 
@@ -19,8 +22,13 @@ export interface Config {
   queueUrl: string;
   bucket: string;
   region: string;
-  /** Set when the task gets DATABASE_URL; not used by the analysis yet. */
-  databaseUrl?: string;
+  /**
+   * DATABASE_URL as given (a secret: never logged). Not used by the analysis yet,
+   * so it is not checked here: main reads it with parseDatabaseSetting() and only warns.
+   */
+  databaseSetting?: string;
+  /** The environment's name (WORKER_ENVIRONMENT), the metrics' Environment dimension; unset: no such dimension. */
+  environment?: string;
   /** Endpoint overrides for emulators (AWS_ENDPOINT_URL_SQS / _S3 / AWS_ENDPOINT_URL). */
   sqsEndpoint?: string;
   s3Endpoint?: string;
@@ -39,6 +47,10 @@ export interface Config {
   retryMaxS: number;
   /** Where videos are downloaded and thumbnails made. */
   scratchDir: string;
+  /** TMPDIR, for node and ffmpeg: checked writable at start like the scratch directory. */
+  tmpDir: string;
+  /** ffmpeg and ffprobe (WORKER_FFMPEG, WORKER_FFPROBE; PATH lookups by default). */
+  tools: MediaTools;
   /** Keyframe thumbnails per video. */
   thumbnails: number;
   /** CloudWatch namespace of the Embedded Metric Format metrics. */
@@ -72,9 +84,15 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const raw = optional(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${echo(raw)}"`);
   }
   return Number(raw);
+}
+
+/** A value quoted in an error line: at most 300 characters, a URL's user and password hidden. */
+function echo(raw: string): string {
+  const hidden = raw.replace(/\/\/[^/@\s]*@/, "//***@");
+  return hidden.length > 300 ? `${hidden.slice(0, 300)}…[cut]` : hidden;
 }
 
 function url(name: string, raw: string, protocols: string[]): URL {
@@ -82,10 +100,10 @@ function url(name: string, raw: string, protocols: string[]): URL {
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `must be a URL, got "${raw}"`);
+    throw new ConfigError(name, `must be a URL, got "${echo(raw)}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(" or ")}, got "${raw}"`);
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(" or ")}, got "${echo(raw)}"`);
   }
   return parsed;
 }
@@ -101,22 +119,28 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
   if (queuePath.length !== 2 || !/^\d{12}$/.test(queuePath[0])) {
     throw new ConfigError(
       "SQS_QUEUE_URL",
-      `must look like https://sqs.<region>.amazonaws.com/<account id>/<queue name>, got "${queueUrl}"`,
+      `must look like https://sqs.<region>.amazonaws.com/<account id>/<queue name>, got "${echo(queueUrl)}"`,
     );
   }
 
   const bucket = required(env, "S3_BUCKET", "set it to the videos bucket's name");
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new ConfigError("S3_BUCKET", `must be a bucket name (3-63 of a-z 0-9 . -), got "${bucket}"`);
+    throw new ConfigError("S3_BUCKET", `must be a bucket name (3-63 of a-z 0-9 . -), got "${echo(bucket)}"`);
   }
 
   const region = required(env, "AWS_REGION", "set it to the queue's and bucket's region, e.g. us-east-2");
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new ConfigError("AWS_REGION", `must be a region name such as us-east-2, got "${region}"`);
+    throw new ConfigError("AWS_REGION", `must be a region name such as us-east-2, got "${echo(region)}"`);
   }
 
-  const databaseUrl = optional(env, "DATABASE_URL");
-  if (databaseUrl !== undefined) url("DATABASE_URL", databaseUrl, ["postgres:", "postgresql:"]);
+  const environment = optional(env, WORKER_CONTRACT.env.environment);
+  // A CloudWatch dimension value: 1 to 255 printable characters here (CloudWatch allows 1024).
+  if (environment !== undefined && !/^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$/.test(environment)) {
+    throw new ConfigError(
+      WORKER_CONTRACT.env.environment,
+      `must be 1 to 255 printable ASCII characters (the environment's name, e.g. production), got "${environment.slice(0, 300)}"`,
+    );
+  }
 
   const endpointAll = optional(env, "AWS_ENDPOINT_URL");
   const sqsEndpoint = optional(env, "AWS_ENDPOINT_URL_SQS") ?? endpointAll;
@@ -147,14 +171,16 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
 
   const logLevel = optional(env, "LOG_LEVEL") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
-    throw new ConfigError("LOG_LEVEL", `must be one of debug, info, warn, error, got "${logLevel}"`);
+    throw new ConfigError("LOG_LEVEL", `must be one of debug, info, warn, error, got "${echo(logLevel)}"`);
   }
 
+  const scratchDir = optional(env, WORKER_CONTRACT.env.scratchDir) ?? tmpdir();
   return {
     queueUrl,
     bucket,
     region,
-    databaseUrl,
+    databaseSetting: optional(env, WORKER_CONTRACT.env.databaseUrl),
+    environment,
     sqsEndpoint,
     s3Endpoint,
     concurrency: integer(env, "WORKER_CONCURRENCY", defaultConcurrency(taskSize), 1, 100),
@@ -165,11 +191,16 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
     shutdownGraceS,
     retryBaseS,
     retryMaxS,
-    scratchDir: optional(env, "WORKER_SCRATCH_DIR") ?? "/tmp",
+    scratchDir,
+    tmpDir: optional(env, WORKER_CONTRACT.env.tmpDir) ?? tmpdir(),
+    tools: {
+      ffmpeg: optional(env, "WORKER_FFMPEG") ?? "ffmpeg",
+      ffprobe: optional(env, "WORKER_FFPROBE") ?? "ffprobe",
+    },
     thumbnails: integer(env, "WORKER_THUMBNAILS", 3, 0, 20),
     metricsNamespace: optional(env, "WORKER_METRICS_NAMESPACE") ?? WORKER_CONTRACT.metrics.namespace,
     ecsAgentUri,
-    healthFile: optional(env, "WORKER_HEALTH_FILE") ?? "/tmp/worker-health",
+    healthFile: optional(env, WORKER_CONTRACT.env.healthFile) ?? join(scratchDir, "worker-health"),
     logLevel: logLevel as Config["logLevel"],
   };
 }

@@ -67,6 +67,18 @@ export const WORKER_CONTRACT = {
     jobDuration: "JobDuration",
     queueWait: "QueueWait",
   },
+  /** The analysis queue, as the worker uses it. */
+  queue: {
+    /**
+     * Message attribute (Number) of a job that the worker gave back unfinished (shutdown):
+     * the real attempts spent before this copy of the message. SQS's receive count
+     * restarts with the copy, so the two added up are the job's real attempt. A tool
+     * that replays dead letters drops it, so that a replayed job starts afresh.
+     */
+    attemptsAttribute: "cricksy.attempts",
+    /** Message attribute (String) the worker adds when it moves a message to the dead-letter queue itself. */
+    deadLetterReasonAttribute: "cricksy.dead-letter-reason",
+  },
   /** Environment variables that the stack sets and the worker reads. */
   env: {
     queueUrl: "SQS_QUEUE_URL",

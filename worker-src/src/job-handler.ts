@@ -1,20 +1,36 @@
 /**
- * The analysis job: download the video, read its metadata, take keyframe
- * thumbnails, write the thumbnails and then result.json to S3.
+ * The analysis job: download the video, decode it end to end, take thumbnails,
+ * write them under this delivery's own prefix, then decide the job's outcome.
  *
- * - Idempotent: a job that already has result.json is not done again, and the
- *   result is written only if absent, so a second delivery never changes it.
- * - A video that is missing or not a video gets error.json and is deleted.
- * - Any other failure is retried (the consumer settles it with a backoff).
+ * Exactly one outcome per job, whatever the deliveries: the outcome is a claim,
+ * `outcome.json`, written only if absent (If-None-Match: *). The delivery that
+ * writes it first decides; result.json or error.json is then a copy of it (the
+ * same bytes whoever writes it, so a copy interrupted by a crash is finished by
+ * the next delivery). A delivery that loses the claim deletes its own thumbnails,
+ * so what result.json references is always the described video's.
+ *
+ * - A job that already has an outcome is not done again (its copy is made sure of).
+ * - A permanent failure (PermanentJobError) is an error outcome with its reason.
+ * - Any other failure is retried (the consumer settles it with a backoff); on the
+ *   last attempt, giveUp() turns it into an error outcome.
  * - Everything honours the job's AbortSignal: ffmpeg is killed, transfers stop.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { extractKeyframes, listKeyframes, pickKeyframes, probeVideo, type VideoInfo } from "./analysis.js";
-import type { Disposition, JobContext } from "./consumer.js";
-import { PermanentJobError } from "./errors.js";
+import {
+  analyseVideo,
+  DEFAULT_TOOLS,
+  extractThumbnails,
+  listKeyframes,
+  type MediaTools,
+  pickThumbnailTimes,
+  type VideoInfo,
+} from "./analysis.js";
+import type { Disposition, GiveUp, JobContext, MessageHandler } from "./consumer.js";
+import { FAILURE_REASONS, type FailureReason, isAccessDenied, PermanentJobError } from "./errors.js";
 import { type Job, outputKeys, parseJob } from "./job.js";
-import { errorFields } from "./logger.js";
+import { errorFields, type Logger } from "./logger.js";
 import type { VideoStorage } from "./storage.js";
 
 export interface AnalysisResult {
@@ -23,6 +39,8 @@ export interface AnalysisResult {
   status: "succeeded";
   video: VideoInfo;
   thumbnails: string[];
+  /** The delivery that made this result; its thumbnails are under `analysis/<jobId>/<delivery>/`. */
+  delivery: string;
   attempt: number;
   startedAt: string;
   finishedAt: string;
@@ -31,9 +49,10 @@ export interface AnalysisResult {
 
 export interface AnalysisError {
   jobId: string;
-  videoKey: string;
+  /** The message's videoKey (at most 1024 characters), or null when it had none. */
+  videoKey: string | null;
   status: "failed";
-  reason: string;
+  reason: FailureReason;
   message: string;
   attempt: number;
   startedAt: string;
@@ -41,22 +60,97 @@ export interface AnalysisError {
   worker: { version: string };
 }
 
+export type Outcome = AnalysisResult | AnalysisError;
+
 export interface AnalysisHandlerOptions {
   storage: VideoStorage;
   scratchDir: string;
   thumbnails: number;
   version: string;
+  /** ffmpeg and ffprobe. Default: from PATH. */
+  tools?: MediaTools;
   now?: () => Date;
   /** Interval of progress lines while a download runs. Default 5 s. */
   progressEveryMs?: number;
 }
 
-export function createAnalysisHandler(options: AnalysisHandlerOptions) {
+export interface AnalysisHandler {
+  handle: MessageHandler;
+  giveUp: GiveUp;
+}
+
+/** How long removing a lost delivery's thumbnails may take (best effort). */
+const CLEANUP_TIMEOUT_MS = 10_000;
+
+export function createAnalysisHandler(options: AnalysisHandlerOptions): AnalysisHandler {
   const now = options.now ?? (() => new Date());
   const progressEveryMs = options.progressEveryMs ?? 5000;
+  const tools = options.tools ?? DEFAULT_TOOLS;
   const { storage } = options;
 
-  async function analyse(job: Job, context: JobContext, dir: string, startedAt: Date): Promise<AnalysisResult> {
+  /** The outcome's public copy: result.json or error.json. */
+  const publish = (outcome: Outcome, signal?: AbortSignal) => {
+    const keys = outputKeys(outcome.jobId);
+    return storage.putJson(outcome.status === "succeeded" ? keys.result : keys.error, outcome, { signal });
+  };
+
+  /** Claims the job's outcome; returns a delete, `duplicate` when another delivery decided first. */
+  async function decide(outcome: Outcome, signal: AbortSignal, log: Logger): Promise<Disposition> {
+    const keys = outputKeys(outcome.jobId);
+    if (!(await storage.putJson(keys.outcome, outcome, { onlyIfAbsent: true, signal }))) {
+      const winner = await storage.readJson<Outcome>(keys.outcome, signal);
+      if (winner) await publish(winner, signal);
+      log.warn("another delivery decided the job first: kept its outcome", { winner: winner?.status });
+      return { kind: "delete", outcome: "duplicate" };
+    }
+    await publish(outcome, signal);
+    return { kind: "delete", outcome: outcome.status === "succeeded" ? "succeeded" : "failed" };
+  }
+
+  function errorOutcome(
+    jobId: string,
+    videoKey: unknown,
+    reason: FailureReason,
+    message: string,
+    attempt: number,
+    startedAt: Date,
+  ): AnalysisError {
+    return {
+      jobId,
+      videoKey: typeof videoKey === "string" ? videoKey.slice(0, 1024) : null,
+      status: "failed",
+      reason,
+      message: message.slice(0, 2048),
+      attempt,
+      startedAt: startedAt.toISOString(),
+      failedAt: now().toISOString(),
+      worker: { version: options.version },
+    };
+  }
+
+  /** Best effort: a thumbnail left behind is garbage, never a wrong reference. */
+  async function removeQuietly(keys: string[], log: Logger): Promise<void> {
+    if (keys.length === 0) return;
+    const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
+    const failed = (await Promise.allSettled(keys.map((key) => storage.delete(key, signal)))).filter(
+      (r) => r.status === "rejected",
+    );
+    if (failed.length > 0) {
+      log.warn("could not remove this delivery's thumbnails", {
+        keys: failed.length,
+        err: errorFields((failed[0] as PromiseRejectedResult).reason),
+      });
+    }
+  }
+
+  async function analyse(
+    job: Job,
+    context: JobContext,
+    dir: string,
+    deliveryId: string,
+    written: string[],
+    startedAt: Date,
+  ): Promise<AnalysisResult> {
     const { signal, log } = context;
     const keys = outputKeys(job.jobId);
     const video = join(dir, "video");
@@ -73,26 +167,33 @@ export function createAnalysisHandler(options: AnalysisHandlerOptions) {
     });
     log.info("video downloaded", { bytes, durationMs: Date.now() - downloadStarted });
 
-    const info = await probeVideo(video, signal);
-    log.info("video probed", { video: info });
+    const checkStarted = Date.now();
+    const info = await analyseVideo(video, signal, tools);
+    log.info("video probed", { video: info, decodeMs: Date.now() - checkStarted });
 
-    const keyframes = options.thumbnails > 0 ? await listKeyframes(video, signal) : [];
-    const times = pickKeyframes(keyframes, info.durationSeconds, options.thumbnails);
-    log.info("keyframes found", { keyframes: keyframes.length, picked: times });
-    const files = await extractKeyframes(video, dir, times, signal, (done, total) =>
-      log.info("keyframe extracted", { done, total }),
+    const keyframes = options.thumbnails > 0 ? await listKeyframes(video, signal, tools) : [];
+    const times = pickThumbnailTimes(keyframes, info, options.thumbnails);
+    log.info("thumbnail times picked", { keyframes: keyframes.length, picked: times });
+    const files = await extractThumbnails(
+      video,
+      dir,
+      times,
+      signal,
+      (done, total) => log.info("thumbnail extracted", { done, total }),
+      tools,
     );
-    const thumbnails: string[] = [];
     for (const [index, file] of files.entries()) {
-      await storage.putFile(keys.thumbnail(index), file, "image/jpeg", signal);
-      thumbnails.push(keys.thumbnail(index));
+      const key = keys.thumbnail(deliveryId, index);
+      written.push(key);
+      await storage.putFile(key, file, "image/jpeg", signal);
     }
     return {
       jobId: job.jobId,
       videoKey: job.videoKey,
       status: "succeeded",
       video: info,
-      thumbnails,
+      thumbnails: [...written],
+      delivery: deliveryId,
       attempt: context.attempt,
       startedAt: startedAt.toISOString(),
       finishedAt: now().toISOString(),
@@ -100,60 +201,86 @@ export function createAnalysisHandler(options: AnalysisHandlerOptions) {
     };
   }
 
-  return async function handle(message: { Body?: string }, context: JobContext): Promise<Disposition> {
+  const handle: MessageHandler = async (message, context) => {
+    const { log, signal } = context;
     const parsed = parseJob(message.Body);
     if (!parsed.ok) {
-      context.log.error("job message rejected", { reason: parsed.reason });
-      return { kind: "reject", reason: parsed.reason };
+      if (parsed.jobId === undefined) {
+        log.error("job message rejected", { reason: parsed.reason });
+        return { kind: "reject", reason: parsed.reason };
+      }
+      // It names a job: that job ends, with a reason its owner can read.
+      const videoKey = (JSON.parse(message.Body as string) as { videoKey?: unknown }).videoKey;
+      const outcome = errorOutcome(parsed.jobId, videoKey, "invalid-job", parsed.reason, context.attempt, now());
+      const disposition = await decide(outcome, signal, log);
+      log.error("job failed for good", { reason: "invalid-job", message: parsed.reason });
+      return disposition;
     }
     const { job } = parsed;
     const keys = outputKeys(job.jobId);
-    const log = context.log.child({ jobId: job.jobId, videoKey: job.videoKey });
-    const jobContext = { ...context, log };
+    const jobLog = log.child({ videoKey: job.videoKey });
+    const jobContext = { ...context, log: jobLog };
 
-    if (await storage.exists(keys.result, context.signal)) {
-      log.info("job already has a result: nothing to do");
-      return { kind: "delete", outcome: "duplicate", jobId: job.jobId };
+    const existing = await storage.readJson<Outcome>(keys.outcome, signal);
+    if (existing) {
+      await publish(existing, signal);
+      jobLog.info("job already has an outcome: nothing to do", { outcome: existing.status });
+      return { kind: "delete", outcome: "duplicate" };
     }
 
     const startedAt = now();
-    log.info("job started", { queueWaitMs: context.queueWaitMs });
+    const deliveryId = randomUUID().slice(0, 8);
+    jobLog.info("job started", { queueWaitMs: context.queueWaitMs, delivery: deliveryId });
     const dir = await mkdtemp(join(options.scratchDir, `job-${job.jobId}-`));
+    const written: string[] = [];
+    let keep = false;
     try {
-      const result = await analyse(job, jobContext, dir, startedAt);
-      if (!(await storage.putJson(keys.result, result, { onlyIfAbsent: true, signal: context.signal }))) {
-        log.warn("another delivery wrote the result first: kept it");
-        return { kind: "delete", outcome: "duplicate", jobId: job.jobId };
+      const result = await analyse(job, jobContext, dir, deliveryId, written, startedAt);
+      const disposition = await decide(result, signal, jobLog);
+      keep = disposition.kind === "delete" && disposition.outcome === "succeeded";
+      if (keep) {
+        jobLog.info("job succeeded", {
+          durationMs: Date.now() - startedAt.getTime(),
+          thumbnails: result.thumbnails.length,
+          result: keys.result,
+        });
       }
-      log.info("job succeeded", {
-        durationMs: Date.now() - startedAt.getTime(),
-        thumbnails: result.thumbnails.length,
-        result: keys.result,
-      });
-      return { kind: "delete", outcome: "succeeded", jobId: job.jobId };
+      return disposition;
     } catch (error) {
-      if (context.signal.aborted) throw error;
+      if (signal.aborted) throw error;
       if (!(error instanceof PermanentJobError)) {
-        log.warn("job failed: will retry", { err: errorFields(error) });
-        return { kind: "retry", reason: (error as Error).message ?? String(error), jobId: job.jobId };
+        jobLog.warn("job failed: will retry", { err: errorFields(error) });
+        return { kind: "retry", reason: (error as Error).message ?? String(error), cause: error };
       }
-      const failure: AnalysisError = {
-        jobId: job.jobId,
-        videoKey: job.videoKey,
-        status: "failed",
-        reason: error.reason,
-        message: error.message,
-        attempt: context.attempt,
-        startedAt: startedAt.toISOString(),
-        failedAt: now().toISOString(),
-        worker: { version: options.version },
-      };
-      // A result from an earlier delivery wins over a later failure.
-      if (!(await storage.exists(keys.result, context.signal))) await storage.putJson(keys.error, failure);
-      log.error("job failed for good", { reason: error.reason, message: error.message, error: keys.error });
-      return { kind: "delete", outcome: "failed", jobId: job.jobId };
+      const outcome = errorOutcome(job.jobId, job.videoKey, error.reason, error.message, context.attempt, startedAt);
+      const disposition = await decide(outcome, signal, jobLog);
+      jobLog.error("job failed for good", { reason: error.reason, message: error.message, error: keys.error });
+      return disposition;
     } finally {
       await rm(dir, { recursive: true, force: true });
+      if (!keep) await removeQuietly(written, jobLog);
     }
   };
+
+  const giveUp: GiveUp = async (message, context, failure) => {
+    const parsed = parseJob(message.Body);
+    const jobId = parsed.ok ? parsed.job.jobId : parsed.jobId;
+    if (jobId === undefined) return undefined;
+    const reason: FailureReason =
+      failure.kind === "timeout" ? "timed-out" : isAccessDenied(failure.cause) ? "access-denied" : "attempts-exhausted";
+    const text = `${FAILURE_REASONS[reason]} (attempt ${context.attempt} of ${context.maxAttempts}): ${failure.reason}`;
+    const outcome = errorOutcome(
+      jobId,
+      parsed.ok ? parsed.job.videoKey : undefined,
+      reason,
+      text,
+      context.attempt,
+      now(),
+    );
+    const disposition = await decide(outcome, context.signal, context.log);
+    context.log.error("job failed for good on its last attempt", { reason, message: text });
+    return disposition;
+  };
+
+  return { handle, giveUp };
 }

@@ -1,11 +1,19 @@
 /**
  * The hold of one received message: heartbeats extend its visibility timeout
- * while the job runs, and settling it (delete or release) first stops the
- * heartbeats and waits for one in flight, so a heartbeat never races the delete.
- * Heartbeats stop at SQS's 12-hour visibility cap.
+ * while the job runs, and settling it (delete, release, requeue, move to the
+ * dead-letter queue) first stops the heartbeats and waits for one in flight, so
+ * a heartbeat never races the delete. Heartbeats stop at SQS's 12-hour visibility cap.
  */
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { SQS_MAX_VISIBILITY_S } from "./config.js";
+import { WORKER_CONTRACT } from "./contract.js";
 import { errorFields, type Logger } from "./logger.js";
 
 /** Seconds kept free below the 12-hour cap, for clock skew and the final release. */
@@ -15,6 +23,8 @@ export interface LeaseOptions {
   sqs: SQSClient;
   queueUrl: string;
   receiptHandle: string;
+  /** The message itself: its body and attributes are copied by requeue() and moveTo(). */
+  message?: Message;
   visibilityTimeoutS: number;
   /** When this worker received the message (ms since epoch). */
   receivedAt: number;
@@ -123,9 +133,69 @@ export class Lease {
     }
   }
 
-  /** Makes the message visible again after `delayS` seconds (0: at once). */
-  async release(delayS: number): Promise<void> {
+  /**
+   * Gives the message back as a new copy (SendMessage of the same body and
+   * attributes, with `attemptsAttribute` = `attemptsSoFar`), then deletes this one.
+   * Unlike a release, the copy's receive count starts at 0, so a job interrupted by
+   * shutdown keeps all its real attempts. When the send fails, falls back to a
+   * release (visible at once; that receive then counts). Returns whether it requeued.
+   */
+  async requeue(attemptsSoFar: number): Promise<boolean> {
+    const { attemptsAttribute } = WORKER_CONTRACT.queue;
+    return this.sendCopyThenDelete(this.options.queueUrl, {
+      [attemptsAttribute]: { DataType: "Number", StringValue: String(Math.max(0, attemptsSoFar)) },
+    });
+  }
+
+  /**
+   * Moves the message to `queueUrl` (the dead-letter queue) as the redrive policy
+   * would, with the reason as an attribute and without the attempts attribute, so
+   * that a replay starts afresh. Returns false (message released with `fallbackDelayS`) when the send fails.
+   */
+  async moveTo(queueUrl: string, reason: string, fallbackDelayS: number): Promise<boolean> {
+    const { deadLetterReasonAttribute } = WORKER_CONTRACT.queue;
+    return this.sendCopyThenDelete(
+      queueUrl,
+      { [deadLetterReasonAttribute]: { DataType: "String", StringValue: reason.slice(0, 1024) || "unknown" } },
+      fallbackDelayS,
+    );
+  }
+
+  private async sendCopyThenDelete(
+    queueUrl: string,
+    attributes: Record<string, MessageAttributeValue>,
+    fallbackDelayS = 0,
+  ): Promise<boolean> {
     await this.stop();
+    const message = this.options.message;
+    const { attemptsAttribute } = WORKER_CONTRACT.queue;
+    const kept = Object.fromEntries(
+      Object.entries(message?.MessageAttributes ?? {}).filter(([name]) => name !== attemptsAttribute),
+    );
+    const groupId = message?.Attributes?.MessageGroupId;
+    try {
+      await this.options.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: message?.Body ?? "",
+          MessageAttributes: { ...kept, ...attributes },
+          // FIFO queues: same group; a fresh deduplication id, or SQS would drop the copy as a duplicate.
+          ...(groupId ? { MessageGroupId: groupId, MessageDeduplicationId: crypto.randomUUID() } : {}),
+        }),
+      );
+    } catch (error) {
+      this.options.log.warn("could not send a copy of the message; releasing it instead", {
+        err: errorFields(error),
+        visibleAgainInS: fallbackDelayS,
+      });
+      await this.changeVisibilityQuietly(fallbackDelayS);
+      return false;
+    }
+    await this.delete();
+    return true;
+  }
+
+  private async changeVisibilityQuietly(delayS: number): Promise<void> {
     const timeout = Math.max(0, Math.min(delayS, this.remainingCapS()));
     try {
       await this.changeVisibility(timeout);
@@ -135,5 +205,11 @@ export class Lease {
         err: errorFields(error),
       });
     }
+  }
+
+  /** Makes the message visible again after `delayS` seconds (0: at once). */
+  async release(delayS: number): Promise<void> {
+    await this.stop();
+    await this.changeVisibilityQuietly(delayS);
   }
 }

@@ -1,67 +1,96 @@
 /**
- * ECS task scale-in protection: while jobs are in flight the task is protected,
- * so that the service's autoscaler does not stop it mid-job; when idle, the
- * protection is dropped. Uses the ECS agent's endpoint
- * `$ECS_AGENT_URI/task-protection/v1/state`; without ECS_AGENT_URI it is off.
- * Calls are serialized and coalesced: the agent always ends in the latest state.
+ * ECS task scale-in protection, bounded so that it can never stall a deployment
+ * (protected tasks are stopped neither by scale-in nor by a deployment):
+ *
+ * - a task is protected when a job starts on an idle worker, for the job time
+ *   budget rounded up to whole minutes (ECS counts ExpiresInMinutes), and it is
+ *   never renewed: the protection ends by itself within budget + 60 s;
+ * - it is dropped as soon as no job is in flight;
+ * - it is taken again only after a receive came back empty (the queue ran dry).
+ *   Under a steady backlog receives are never empty, so a busy task is protected
+ *   at most once: after that, a deployment or a scale-in stops it, and the
+ *   shutdown requeues what it was doing with its attempts intact.
+ *
+ * Uses the ECS agent's endpoint `$ECS_AGENT_URI/task-protection/v1/state`;
+ * without ECS_AGENT_URI it is off. Calls are serialized.
  */
 import { errorFields, type Logger } from "./logger.js";
 
 export interface TaskProtectionOptions {
   agentUri?: string;
   log: Logger;
-  /** How long one protection lasts; renewed at half of it while busy. Default 60. */
-  expiresInMinutes?: number;
+  /** The job time budget, seconds: the longest a protection lasts (rounded up to whole minutes). */
+  budgetS: number;
   fetchImpl?: typeof fetch;
+  now?: () => number;
 }
 
 export class TaskProtection {
-  private wanted = false;
-  private current = false;
+  /** Protection requested and not yet dropped, until this time (ms); 0 when none. */
+  private protectedUntil = 0;
+  /** Whether the next busy period may be protected: at start, and after an empty receive. */
+  private eligible = true;
+  private closed = false;
   private chain: Promise<void> = Promise.resolve();
-  private renewTimer?: NodeJS.Timeout;
-  private readonly expiresInMinutes: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly now: () => number;
+  readonly expiresInMinutes: number;
 
   constructor(private readonly options: TaskProtectionOptions) {
-    this.expiresInMinutes = options.expiresInMinutes ?? 60;
     this.fetchImpl = options.fetchImpl ?? fetch;
+    this.now = options.now ?? Date.now;
+    // ECS takes 1 to 2880 minutes.
+    this.expiresInMinutes = Math.min(2880, Math.max(1, Math.ceil(options.budgetS / 60)));
   }
 
   get enabled(): boolean {
     return Boolean(this.options.agentUri);
   }
 
-  /** Protect the task (jobs in flight). Resolves once the agent has answered. */
+  /** Whether the agent was last asked to protect the task and that protection has not expired. */
+  get isProtected(): boolean {
+    return this.protectedUntil > this.now();
+  }
+
+  /** A receive returned `messages` messages; an empty one makes the next busy period eligible. */
+  received(messages: number): void {
+    if (messages === 0) this.eligible = true;
+  }
+
+  /** A job starts on an idle worker. Resolves once the agent has answered (or failed). */
   busy(): Promise<void> {
-    this.wanted = true;
-    return this.sync();
-  }
-
-  /** Drop the protection (no job in flight). */
-  idle(): Promise<void> {
-    this.wanted = false;
-    return this.sync();
-  }
-
-  private sync(force = false): Promise<void> {
-    this.chain = this.chain.then(async () => {
-      if (!this.enabled || (this.wanted === this.current && !force)) return;
-      const enable = this.wanted;
-      if (await this.put(enable)) this.current = enable;
-      clearTimeout(this.renewTimer);
-      if (this.current) {
-        this.renewTimer = setTimeout(() => void this.sync(true), (this.expiresInMinutes * 60_000) / 2);
-        this.renewTimer.unref();
+    return this.serial(async () => {
+      if (!this.enabled || this.closed || !this.eligible || this.isProtected) return;
+      // Eligibility is spent whether or not the agent answers: no retry loop into endless protection.
+      this.eligible = false;
+      const requestedAt = this.now();
+      if (await this.put({ ProtectionEnabled: true, ExpiresInMinutes: this.expiresInMinutes })) {
+        this.protectedUntil = requestedAt + this.expiresInMinutes * 60_000;
       }
     });
+  }
+
+  /** No job in flight any more: drop the protection. */
+  idle(): Promise<void> {
+    return this.serial(async () => {
+      if (!this.enabled || !this.isProtected) return;
+      if (await this.put({ ProtectionEnabled: false })) this.protectedUntil = 0;
+    });
+  }
+
+  /** Shutdown: drop the protection and take none again. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle();
+  }
+
+  private serial(step: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(step);
     return this.chain;
   }
 
-  private async put(enable: boolean): Promise<boolean> {
-    const body = enable
-      ? { ProtectionEnabled: true, ExpiresInMinutes: this.expiresInMinutes }
-      : { ProtectionEnabled: false };
+  private async put(body: { ProtectionEnabled: boolean; ExpiresInMinutes?: number }): Promise<boolean> {
+    const enable = body.ProtectionEnabled;
     try {
       const response = await this.fetchImpl(`${this.options.agentUri}/task-protection/v1/state`, {
         method: "PUT",
@@ -84,17 +113,12 @@ export class TaskProtection {
       }
       this.options.log.info(enable ? "task protected from scale-in" : "task protection dropped", {
         protectionEnabled: enable,
-        ...(enable ? { expiresInMinutes: this.expiresInMinutes } : {}),
+        ...(enable ? { expiresInMinutes: body.ExpiresInMinutes } : {}),
       });
       return true;
     } catch (error) {
       this.options.log.warn("task protection call failed", { protectionEnabled: enable, err: errorFields(error) });
       return false;
     }
-  }
-
-  /** Stops renewing (shutdown). */
-  close(): void {
-    clearTimeout(this.renewTimer);
   }
 }

@@ -1,14 +1,16 @@
 /**
  * The videos bucket: read uploaded videos, write analysis outputs.
  * Each output is one PutObject, which S3 makes visible whole or not at all, so a
- * reader never sees a partial object. result.json is written last, and only if
- * it does not exist yet (If-None-Match), so a finished job's result never changes.
+ * reader never sees a partial object. A job's claim (outcome.json) is written only
+ * if it does not exist yet (If-None-Match: *; S3 answers 412 otherwise), so the
+ * first delivery to finish decides the job's one outcome and it never changes.
  */
 import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
@@ -50,9 +52,21 @@ export class VideoStorage {
     }
   }
 
-  async readJson<T>(key: string, signal?: AbortSignal): Promise<T> {
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+  /** The parsed JSON document at `key`, or undefined when there is none. */
+  async readJson<T>(key: string, signal?: AbortSignal): Promise<T | undefined> {
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
     return JSON.parse(await (out.Body as { transformToString(): Promise<string> }).transformToString()) as T;
+  }
+
+  /** Deletes an object (S3 answers success for a missing key too). */
+  async delete(key: string, signal?: AbortSignal): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
   }
 
   /** Streams an object to a file; a missing key is a PermanentJobError. */

@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, defaultConcurrency, loadConfig } from "../src/config.js";
 
@@ -24,7 +26,12 @@ describe("loadConfig", () => {
       queueUrl: base.SQS_QUEUE_URL,
       bucket: "cricksy-ai-videos-prod",
       region: "us-east-2",
-      databaseUrl: undefined,
+      databaseSetting: undefined,
+      environment: undefined,
+      scratchDir: tmpdir(),
+      tmpDir: tmpdir(),
+      healthFile: join(tmpdir(), "worker-health"),
+      tools: { ffmpeg: "ffmpeg", ffprobe: "ffprobe" },
       sqsEndpoint: undefined,
       s3Endpoint: undefined,
       concurrency: 2,
@@ -57,7 +64,8 @@ describe("loadConfig", () => {
     [{ S3_BUCKET: "Cricksy_Videos" }, "S3_BUCKET", 'must be a bucket name (3-63 of a-z 0-9 . -), got "Cricksy_Videos"'],
     [{ AWS_REGION: undefined }, "AWS_REGION", "AWS_REGION: is not set"],
     [{ AWS_REGION: "Ohio" }, "AWS_REGION", 'must be a region name such as us-east-2, got "Ohio"'],
-    [{ DATABASE_URL: "mysql://db/x" }, "DATABASE_URL", "must start with postgres:// or postgresql://"],
+    [{ WORKER_ENVIRONMENT: "x".repeat(256) }, "WORKER_ENVIRONMENT", "1 to 255 printable ASCII characters"],
+    [{ WORKER_ENVIRONMENT: "prod\u0007" }, "WORKER_ENVIRONMENT", "1 to 255 printable ASCII characters"],
     [{ WORKER_CONCURRENCY: "abc" }, "WORKER_CONCURRENCY", 'must be a whole number from 1 to 100, got "abc"'],
     [{ WORKER_CONCURRENCY: "0" }, "WORKER_CONCURRENCY", "from 1 to 100"],
     [{ WORKER_VISIBILITY_TIMEOUT_S: "43201" }, "WORKER_VISIBILITY_TIMEOUT_S", "from 2 to 43200"],
@@ -71,6 +79,46 @@ describe("loadConfig", () => {
     expect(error.variable).toBe(variable);
     expect(error.message).toContain(message);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
+  });
+});
+
+describe("variables the worker does not use yet, and its environment", () => {
+  it.each([
+    "mysql://app:hunter2@db/x",
+    "postgresql+asyncpg://app:hunter2@db/x",
+    '{"username":"app","password":"hunter2"}',
+    "not a url at all",
+  ])("never refuses to start over DATABASE_URL (%s), and keeps it out of every message", (value) => {
+    const config = loadConfig({ ...base, DATABASE_URL: value }, size);
+    expect(config.databaseSetting).toBe(value);
+  });
+
+  it("hides a URL's password in an error line", () => {
+    const error = errorOf({ ...base, AWS_ENDPOINT_URL_SQS: "ftp://admin:hunter2@proxy.local" });
+    expect(error.message).toBe(
+      'AWS_ENDPOINT_URL_SQS: must start with http:// or https://, got "ftp://***@proxy.local"',
+    );
+  });
+
+  it("reads WORKER_ENVIRONMENT, TMPDIR, the scratch directory and the media tools", () => {
+    expect(
+      loadConfig(
+        {
+          ...base,
+          WORKER_ENVIRONMENT: "production",
+          WORKER_SCRATCH_DIR: "/scratch",
+          TMPDIR: "/scratch/tmp",
+          WORKER_FFMPEG: "/opt/ffmpeg/bin/ffmpeg",
+        },
+        size,
+      ),
+    ).toMatchObject({
+      environment: "production",
+      scratchDir: "/scratch",
+      tmpDir: "/scratch/tmp",
+      healthFile: "/scratch/worker-health",
+      tools: { ffmpeg: "/opt/ffmpeg/bin/ffmpeg", ffprobe: "ffprobe" },
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { outputKeys, parseJob } from "../src/job.js";
+import { jobIdOf, outputKeys, parseJob } from "../src/job.js";
 
 const jobId = "3f8c1a52-6d0e-4b7a-9c2f-1e5d7b9a0c34";
 
@@ -27,11 +27,30 @@ describe("parseJob", () => {
     expect(parsed.ok ? "" : parsed.reason).toContain(reason);
   });
 
-  it("puts every output under analysis/<jobId>/", () => {
+  it("keeps the jobId of a body that names a job but has no usable videoKey (it gets error.json)", () => {
+    expect(parseJob(JSON.stringify({ jobId: jobId.toUpperCase(), videoKey: 42 }))).toEqual({
+      ok: false,
+      jobId,
+      reason: "videoKey must be a non-empty S3 key of at most 1024 bytes, got 42",
+    });
+    expect(jobIdOf(JSON.stringify({ jobId, videoKey: "" }))).toBe(jobId);
+    expect(jobIdOf(JSON.stringify({ jobId: "nope" }))).toBeUndefined();
+    expect(jobIdOf("not json")).toBeUndefined();
+  });
+
+  it("quotes at most 200 characters of a message's value in a reason", () => {
+    const parsed = parseJob(JSON.stringify({ jobId, videoKey: "k".repeat(256 * 1024) }));
+    const reason = parsed.ok ? "" : parsed.reason;
+    expect(reason.length).toBeLessThan(400);
+    expect(reason).toContain("…[cut, 262146 characters]");
+  });
+
+  it("puts every output under analysis/<jobId>/, thumbnails under the delivery's own prefix", () => {
     const keys = outputKeys(jobId);
+    expect(keys.outcome).toBe(`analysis/${jobId}/outcome.json`);
     expect(keys.result).toBe(`analysis/${jobId}/result.json`);
     expect(keys.error).toBe(`analysis/${jobId}/error.json`);
-    expect(keys.thumbnail(0)).toBe(`analysis/${jobId}/keyframe-01.jpg`);
-    expect(keys.thumbnail(11)).toBe(`analysis/${jobId}/keyframe-12.jpg`);
+    expect(keys.thumbnail("d1", 0)).toBe(`analysis/${jobId}/d1/keyframe-01.jpg`);
+    expect(keys.thumbnail("d2", 11)).toBe(`analysis/${jobId}/d2/keyframe-12.jpg`);
   });
 });

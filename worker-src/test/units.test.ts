@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from "vitest";
 import { WORKER_CONTRACT } from "../src/contract.js";
 import { backoffSeconds } from "../src/errors.js";
 import { Liveness, livenessAgeS } from "../src/health.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger, FIELD_CAP } from "../src/logger.js";
 import { emitJobMetrics } from "../src/metrics.js";
 import { VideoStorage } from "../src/storage.js";
 import { WORKER_ROOT } from "./helpers/worker-process.js";
@@ -90,7 +90,7 @@ describe("logs", () => {
     const log = createLogger({ write: (l) => lines.push(l) });
     emitJobMetrics(
       log,
-      "Cricksy/Worker",
+      { namespace: "Cricksy/Worker", environment: "staging" },
       { outcome: "failed", jobId: "j", attempt: 2, durationMs: 1500 },
       1_700_000_000_000,
     );
@@ -101,7 +101,7 @@ describe("logs", () => {
         CloudWatchMetrics: [
           {
             Namespace: "Cricksy/Worker",
-            Dimensions: [["Service"]],
+            Dimensions: [["Service", "Environment"]],
             Metrics: [
               { Name: "JobsFailed", Unit: "Count" },
               { Name: "JobDuration", Unit: "Milliseconds" },
@@ -110,31 +110,87 @@ describe("logs", () => {
         ],
       },
       Service: "worker",
+      Environment: "staging",
       JobsFailed: 1,
       JobDuration: 1500,
       outcome: "failed",
       jobId: "j",
       attempt: 2,
     });
-    // Every metric named in the directive has a value at the root, as the EMF specification requires.
+    // Every metric and dimension named in the directive has a value at the root, as the EMF specification requires.
     for (const { Name } of doc._aws.CloudWatchMetrics[0].Metrics) expect(typeof doc[Name]).toBe("number");
+    for (const name of doc._aws.CloudWatchMetrics[0].Dimensions[0]) expect(typeof doc[name]).toBe("string");
   });
 
-  it("writes the failed-jobs metric where the stack's alarm reads it (the contract)", () => {
+  it("writes the failed-jobs metric where the stack's alarm reads it (the contract), per environment", () => {
     const lines: string[] = [];
-    const { namespace, outcomes, serviceDimension } = WORKER_CONTRACT.metrics;
-    emitJobMetrics(createLogger({ write: (l) => lines.push(l) }), namespace, {
-      outcome: "failed",
-      attempt: 1,
-      durationMs: 1,
-    });
+    const { namespace, outcomes, serviceDimension, environmentDimension } = WORKER_CONTRACT.metrics;
+    emitJobMetrics(
+      createLogger({ write: (l) => lines.push(l) }),
+      { namespace, environment: "production" },
+      {
+        outcome: "failed",
+        attempt: 1,
+        durationMs: 1,
+      },
+    );
     const doc = JSON.parse(lines[0]);
     const [directive] = doc._aws.CloudWatchMetrics;
     expect(directive.Namespace).toBe(namespace);
-    expect(directive.Dimensions).toEqual([[serviceDimension.name]]);
+    expect(directive.Dimensions).toEqual([[serviceDimension.name, environmentDimension.name]]);
     expect(doc[serviceDimension.name]).toBe(serviceDimension.value);
+    expect(doc[environmentDimension.name]).toBe("production");
     expect(directive.Metrics.map((m: { Name: string }) => m.Name)).toContain(outcomes.failed);
     expect(doc[outcomes.failed]).toBe(1);
+  });
+
+  it("carries Service alone when the environment is unset (a local run)", () => {
+    const lines: string[] = [];
+    const { namespace, serviceDimension, environmentDimension } = WORKER_CONTRACT.metrics;
+    emitJobMetrics(
+      createLogger({ write: (l) => lines.push(l) }),
+      { namespace },
+      {
+        outcome: "succeeded",
+        attempt: 1,
+        durationMs: 1,
+      },
+    );
+    const doc = JSON.parse(lines[0]);
+    expect(doc._aws.CloudWatchMetrics[0].Dimensions).toEqual([[serviceDimension.name]]);
+    expect(doc).not.toHaveProperty(environmentDimension.name);
+  });
+
+  it("caps every string field at 1 KB, marked as cut, so that a line stays small", () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    const key = "k".repeat(256 * 1024);
+    log.child({ videoKey: key }).error("job failed", { err: new Error(`no such key ${key}`), nested: { list: [key] } });
+    expect(lines[0].length).toBeLessThan(5 * FIELD_CAP);
+    const line = JSON.parse(lines[0]);
+    expect(line.videoKey).toBe(`${"k".repeat(FIELD_CAP)}…[cut, ${256 * 1024} characters]`);
+    expect(line.err.message).toMatch(/…\[cut, \d+ characters\]$/);
+    expect(line.nested.list[0]).toMatch(/…\[cut, 262144 characters\]$/);
+  });
+
+  it("never writes a secret: secret-named fields are redacted, URL passwords masked", () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    log.info("connecting to postgresql+asyncpg://app:hunter2@db.internal:5432/cricksy", {
+      DATABASE_URL: "postgres://app:hunter2@db/cricksy",
+      password: "hunter2",
+      clientSecret: "hunter2",
+      passwordSet: true,
+      endpoint: "https://user:hunter2@proxy.local/x",
+    });
+    expect(lines[0]).not.toContain("hunter2");
+    expect(JSON.parse(lines[0])).toMatchObject({
+      msg: "connecting to postgresql+asyncpg://app:***@db.internal:5432/cricksy",
+      DATABASE_URL: "[redacted]",
+      password: "[redacted]",
+      passwordSet: true,
+      endpoint: "https://user:***@proxy.local/x",
+    });
   });
 });
 
