@@ -202,11 +202,15 @@ export class Consumer {
       this.reserved -= room;
       this.options.onAlive?.();
       if (!this.stopping) this.options.onReceive?.(messages.length);
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        if (this.stopping) log.info("receive open at shutdown returned", { messages: 0 });
+        continue;
+      }
       if (!this.stopping && this.inFlight.size === 0) await this.options.onBusy?.();
       // Shutdown began while this receive was open (or while protection was being set):
       // these messages are no attempt; they go back with their attempts intact.
       if (this.stopping) {
+        log.info("receive open at shutdown returned", { messages: messages.length });
         await this.requeueUntouched(messages);
         break;
       }

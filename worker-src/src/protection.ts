@@ -3,8 +3,8 @@
  * (protected tasks are stopped neither by scale-in nor by a deployment):
  *
  * - a task is protected when a job starts on an idle worker, for the job time
- *   budget rounded up to whole minutes (ECS counts ExpiresInMinutes), and it is
- *   never renewed: the protection ends by itself within budget + 60 s;
+ *   budget in whole minutes, rounded down (ECS counts ExpiresInMinutes, at least 1),
+ *   and it is never renewed: it ends by itself within max(budget, 60 s);
  * - it is dropped as soon as no job is in flight;
  * - it is taken again only after a receive came back empty (the queue ran dry).
  *   Under a steady backlog receives are never empty, so a busy task is protected
@@ -19,7 +19,7 @@ import { errorFields, type Logger } from "./logger.js";
 export interface TaskProtectionOptions {
   agentUri?: string;
   log: Logger;
-  /** The job time budget, seconds: the longest a protection lasts (rounded up to whole minutes). */
+  /** The job time budget, seconds: the longest a protection lasts (whole minutes, at least ECS's 1). */
   budgetS: number;
   fetchImpl?: typeof fetch;
   now?: () => number;
@@ -39,8 +39,8 @@ export class TaskProtection {
   constructor(private readonly options: TaskProtectionOptions) {
     this.fetchImpl = options.fetchImpl ?? fetch;
     this.now = options.now ?? Date.now;
-    // ECS takes 1 to 2880 minutes.
-    this.expiresInMinutes = Math.min(2880, Math.max(1, Math.ceil(options.budgetS / 60)));
+    // ECS takes 1 to 2880 minutes. Rounded down: never longer than the budget, except ECS's 1-minute minimum.
+    this.expiresInMinutes = Math.min(2880, Math.max(1, Math.floor(options.budgetS / 60)));
   }
 
   get enabled(): boolean {

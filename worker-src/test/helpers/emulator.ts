@@ -20,6 +20,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { startFauxqs } from "fauxqs";
+import { WORKER_CONTRACT } from "../../src/contract.js";
 
 export const REGION = "us-east-2";
 export const BUCKET = "cricksy-test-videos";
@@ -34,6 +35,13 @@ export interface EmulatorOptions {
   name?: string;
 }
 
+export interface PeekedMessage {
+  body?: string;
+  receiveCount: number;
+  attempts?: number;
+  deadLetterReason?: string;
+}
+
 export interface Emulator {
   endpoint: string;
   sqs: SQSClient;
@@ -42,13 +50,16 @@ export interface Emulator {
   dlqUrl: string;
   /** The environment a worker needs to talk to this emulator. */
   env: Record<string, string>;
-  sendJob(body: unknown): Promise<string>;
+  sendJob(body: unknown, attributes?: Record<string, string>): Promise<string>;
   putObject(key: string, body: Buffer | string): Promise<void>;
   getJson<T = Record<string, unknown>>(key: string): Promise<T | undefined>;
   listKeys(prefix: string): Promise<string[]>;
   counts(url?: string): Promise<{ visible: number; inFlight: number }>;
-  /** Receives (and so hides for `visibilityS`) what is visible now. */
-  peek(url: string, visibilityS?: number): Promise<{ body?: string; receiveCount: number }[]>;
+  /**
+   * Receives (and so hides for `visibilityS`) what is visible now; `attempts` is the
+   * worker's attempts attribute (real attempts before a requeue), when the message has it.
+   */
+  peek(url: string, visibilityS?: number): Promise<PeekedMessage[]>;
   stop(): Promise<void>;
 }
 
@@ -103,11 +114,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
     },
-    async sendJob(body) {
+    async sendJob(body, attributes) {
       const out = await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
           MessageBody: typeof body === "string" ? body : JSON.stringify(body),
+          ...(attributes
+            ? {
+                MessageAttributes: Object.fromEntries(
+                  Object.entries(attributes).map(([k, v]) => [
+                    k,
+                    { DataType: /^\d+$/.test(v) ? "Number" : "String", StringValue: v },
+                  ]),
+                ),
+              }
+            : {}),
         }),
       );
       return out.MessageId as string;
@@ -159,12 +180,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           WaitTimeSeconds: 0,
           VisibilityTimeout: visibilityS,
           MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          MessageAttributeNames: ["All"],
         }),
       );
-      return (out.Messages ?? []).map((m) => ({
-        body: m.Body,
-        receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
-      }));
+      const { attemptsAttribute, deadLetterReasonAttribute } = WORKER_CONTRACT.queue;
+      return (out.Messages ?? []).map((m) => {
+        const attempts = m.MessageAttributes?.[attemptsAttribute]?.StringValue;
+        const reason = m.MessageAttributes?.[deadLetterReasonAttribute]?.StringValue;
+        return {
+          body: m.Body,
+          receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 0),
+          ...(attempts === undefined ? {} : { attempts: Number(attempts) }),
+          ...(reason === undefined ? {} : { deadLetterReason: reason }),
+        };
+      });
     },
     async stop() {
       sqs.destroy();
