@@ -1,7 +1,13 @@
 /**
  * Throughput and per-message overhead of the worker's consumer loop against
- * sqs-consumer (bbc/sqs-consumer, the common library), driving the same trivial
- * handler on fauxqs, at concurrency 1, 10 and 50, side by side in one run.
+ * sqs-consumer (bbc/sqs-consumer, the common library), side by side in one run:
+ *
+ * 1. the same trivial handler on fauxqs, at concurrency 1, 10 and 50;
+ * 2. the case the loop exists for: handler times spread from 10 to 200 ms (the
+ *    same seeded sequence for both), at concurrency 10, where consuming batch by
+ *    batch waits for the slowest job of each batch and refilling free slots does not;
+ * 3. the cost of the decode check (every frame decoded, analysis.ts) per second
+ *    of video, on videos made by ffmpeg's test source.
  *
  *   npm --prefix worker-src run bench [-- --messages 2000 --rounds 3]
  *
@@ -13,9 +19,13 @@
  * runs in a child process: the CPU time reported is the consumers' (and the
  * AWS SDK's), per message.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer as SqsConsumer } from "sqs-consumer";
+import { decodeVideo, probeVideo } from "../dist/analysis.js";
 import { Consumer } from "../dist/consumer.js";
 import { createLogger } from "../dist/logger.js";
 
@@ -77,14 +87,36 @@ async function measure(count: number, run: (done: () => void) => Promise<() => P
   return { seconds, cpuUsPerMessage: (used.user + used.system) / count };
 }
 
-function ours(concurrency: number, count: number): Promise<Measured> {
+/** Handler time per message: none (trivial), or from a seeded sequence indexed by the message's number. */
+type Work = (n: number) => Promise<void>;
+const trivial: Work = async () => {};
+/** 10-200 ms, xorshift32 from a fixed seed: message n takes the same time under both consumers. */
+function spreadTimes(count: number, seed = 2026): number[] {
+  let state = seed;
+  return Array.from({ length: count }, () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return 10 + Math.floor((state / 2 ** 32) * 191);
+  });
+}
+const spread =
+  (times: number[]): Work =>
+  (n) =>
+    new Promise((resolve) => setTimeout(resolve, times[n % times.length]));
+const numberOf = (body: string | undefined) => (JSON.parse(body ?? "{}") as { n: number }).n;
+
+function ours(concurrency: number, count: number, work: Work = trivial): Promise<Measured> {
   return loadedQueue(count).then((queueUrl) =>
     measure(count, async (done) => {
       const consumer = new Consumer({
         sqs,
         queueUrl,
         log: createLogger({ level: "warn" }),
-        handler: async () => {
+        handler: async (message) => {
+          await work(numberOf(message.Body));
           done();
           return { kind: "delete", outcome: "succeeded" };
         },
@@ -101,7 +133,7 @@ function ours(concurrency: number, count: number): Promise<Measured> {
   );
 }
 
-function theirs(concurrency: number, count: number): Promise<Measured> {
+function theirs(concurrency: number, count: number, work: Work = trivial): Promise<Measured> {
   return loadedQueue(count).then((queueUrl) =>
     measure(count, async (done) => {
       const instances = Array.from({ length: Math.ceil(concurrency / 10) }, () =>
@@ -113,6 +145,7 @@ function theirs(concurrency: number, count: number): Promise<Measured> {
           visibilityTimeout: 60,
           pollingCompleteWaitTimeMs: 5000,
           handleMessage: async (message) => {
+            await work(numberOf(message.Body));
             done();
             return message;
           },
@@ -169,5 +202,82 @@ console.log(`| ${header.join(" | ")} |`);
 console.log(`| ${header.map(() => "---").join(" | ")} |`);
 for (const row of rows) console.log(`| ${row.join(" | ")} |`);
 
+// 2. Spread handler times at concurrency 10.
+const SPREAD_MESSAGES = Math.min(N, 400);
+const times = spreadTimes(SPREAD_MESSAGES);
+const meanMs = times.reduce((a, b) => a + b, 0) / times.length;
+const spreadOurs: Measured[] = [];
+const spreadTheirs: Measured[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  spreadOurs.push(await ours(10, SPREAD_MESSAGES, spread(times)));
+  spreadTheirs.push(await theirs(10, SPREAD_MESSAGES, spread(times)));
+}
+const jobsPerS = (ms: Measured[]) => median(ms.map((m) => SPREAD_MESSAGES / m.seconds));
+console.log("");
+console.log(
+  `handler times 10-200 ms (seeded, the same sequence for both), concurrency 10, ${SPREAD_MESSAGES} messages, median of ${ROUNDS} rounds`,
+);
+console.log("| jobs/s ours | jobs/s sqs-consumer | ratio | ideal (10 / mean handler time) |");
+console.log("| --- | --- | --- | --- |");
+console.log(
+  `| ${jobsPerS(spreadOurs).toFixed(1)} | ${jobsPerS(spreadTheirs).toFixed(1)} | ${(jobsPerS(spreadOurs) / jobsPerS(spreadTheirs)).toFixed(2)}× | ${(10 / (meanMs / 1000)).toFixed(1)} |`,
+);
+
 sqs.destroy();
 emulator.kill("SIGTERM");
+
+// 3. The decode check's cost per second of video.
+const videos = mkdtempSync(join(tmpdir(), "cricksy-bench-videos-"));
+const VIDEOS = [
+  { width: 320, height: 240, fps: 25, seconds: 60 },
+  { width: 1280, height: 720, fps: 30, seconds: 60 },
+  { width: 1920, height: 1080, fps: 30, seconds: 30 },
+];
+console.log("");
+console.log(`decode check (every frame of the first video stream, ffmpeg -f null), median of ${ROUNDS} runs`);
+console.log("| video | H.264 file | decode wall time | ms per second of video | CPU ms per second of video |");
+console.log("| --- | --- | --- | --- | --- |");
+for (const v of VIDEOS) {
+  const file = join(videos, `${v.width}x${v.height}.mp4`);
+  execFileSync("ffmpeg", [
+    ...["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"],
+    ...["-i", `testsrc2=size=${v.width}x${v.height}:rate=${v.fps}:duration=${v.seconds}`],
+    ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", String(v.fps), file],
+  ]);
+  const info = await probeVideo(file, new AbortController().signal);
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const started = process.hrtime.bigint();
+    await decodeVideo(file, info.declaredDurationSeconds, new AbortController().signal);
+    wall.push(Number(process.hrtime.bigint() - started) / 1e6);
+    cpu.push(childCpuMs(file));
+  }
+  const size = `${(Number(execFileSync("stat", ["-c", "%s", file], { encoding: "utf8" })) / 1e6).toFixed(0)} MB`;
+  console.log(
+    `| ${v.width}x${v.height} ${v.fps} fps, ${v.seconds} s | ${size} | ${(median(wall) / 1000).toFixed(2)} s | ${(median(wall) / v.seconds).toFixed(0)} | ${(median(cpu) / v.seconds).toFixed(0)} |`,
+  );
+}
+rmSync(videos, { recursive: true, force: true });
+
+/**
+ * CPU time (user + system, ms) of the same ffmpeg decode: a shell runs it, then
+ * reads its own children's times (cutime, cstime: fields 16 and 17 of
+ * /proc/<pid>/stat, in clock ticks of 1/100 s). ffmpeg decodes with several threads,
+ * so CPU time can exceed wall time.
+ */
+function childCpuMs(file: string): number {
+  const out = execFileSync(
+    "sh",
+    [
+      "-c",
+      'ffmpeg -hide_banner -nostdin -nostats -v error -i "$1" -map 0:v:0 -f null - && cat /proc/$$/stat',
+      "sh",
+      file,
+    ],
+    { encoding: "utf8" },
+  );
+  const fields = out.slice(out.lastIndexOf(")") + 2).split(" ");
+  // After the command name: field 3 is index 0, so cutime (16) and cstime (17) are 13 and 14.
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}

@@ -170,6 +170,8 @@ export class Consumer {
       await this.freeSlot();
       if (this.stopping) break;
       const room = Math.min(10, this.options.concurrency - this.inFlight.size - this.reserved);
+      // Another poller, resumed first, may have reserved the slot this one waited for.
+      if (room < 1) continue;
       this.reserved += room;
       let messages: Message[];
       try {

@@ -15,8 +15,13 @@ export const WORKER_CONTRACT = {
     scratchDir: "/scratch",
     /** The consumer loop's liveness file, read by the container health check. */
     healthFile: "/scratch/worker-health",
-    /** Temporary files of the runtime and of ffmpeg (TMPDIR); a volume as well. */
-    tmpDir: "/tmp",
+    /**
+     * Temporary files of the runtime and of ffmpeg (TMPDIR): inside the scratch volume, so
+     * no second volume is needed (a bind mount at /tmp would be root-owned on Fargate).
+     * The image creates it owned by the worker's user; the worker creates it if missing and
+     * checks at start that it can write there.
+     */
+    tmpDir: "/scratch/tmp",
   },
   /** The image's platform: the task definition's runtime_platform and `docker build --platform`. */
   platform: {

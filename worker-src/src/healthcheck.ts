@@ -4,9 +4,12 @@
  * a 20 s long poll plus slow network), 1 otherwise.
  */
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { livenessAgeS } from "./health.js";
 
-const file = process.env.WORKER_HEALTH_FILE || "/tmp/worker-health";
+// The same default as the worker's (config.ts): the health file in the scratch directory.
+const file = process.env.WORKER_HEALTH_FILE || join(process.env.WORKER_SCRATCH_DIR || tmpdir(), "worker-health");
 const maxAgeS = Number(process.env.WORKER_HEALTH_MAX_AGE_S || 90);
 let content: string | undefined;
 try {

@@ -213,7 +213,11 @@ export function createAnalysisHandler(options: AnalysisHandlerOptions): Analysis
       const videoKey = (JSON.parse(message.Body as string) as { videoKey?: unknown }).videoKey;
       const outcome = errorOutcome(parsed.jobId, videoKey, "invalid-job", parsed.reason, context.attempt, now());
       const disposition = await decide(outcome, signal, log);
-      log.error("job failed for good", { reason: "invalid-job", message: parsed.reason });
+      log.error("job failed for good", {
+        reason: "invalid-job",
+        message: parsed.reason,
+        decided: disposition.kind === "delete" ? disposition.outcome : disposition.kind,
+      });
       return disposition;
     }
     const { job } = parsed;
@@ -254,7 +258,9 @@ export function createAnalysisHandler(options: AnalysisHandlerOptions): Analysis
       }
       const outcome = errorOutcome(job.jobId, job.videoKey, error.reason, error.message, context.attempt, startedAt);
       const disposition = await decide(outcome, signal, jobLog);
-      jobLog.error("job failed for good", { reason: error.reason, message: error.message, error: keys.error });
+      if (disposition.kind === "delete" && disposition.outcome === "failed") {
+        jobLog.error("job failed for good", { reason: error.reason, message: error.message, error: keys.error });
+      }
       return disposition;
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -278,7 +284,9 @@ export function createAnalysisHandler(options: AnalysisHandlerOptions): Analysis
       now(),
     );
     const disposition = await decide(outcome, context.signal, context.log);
-    context.log.error("job failed for good on its last attempt", { reason, message: text });
+    if (disposition.kind === "delete" && disposition.outcome === "failed") {
+      context.log.error("job failed for good on its last attempt", { reason, message: text });
+    }
     return disposition;
   };
 

@@ -117,7 +117,7 @@ describe("slots", () => {
       let running = 0;
       let maxRunning = 0;
       let finished = 0;
-      makeConsumer(
+      const { lines } = makeConsumer(
         async () => {
           running++;
           maxRunning = Math.max(maxRunning, running);
@@ -131,6 +131,8 @@ describe("slots", () => {
       for (let i = 0; i < count; i++) await emulator.sendJob(`job-${i}`);
       await waitFor(() => finished === count, 30_000, `${count} jobs`);
       expect(maxRunning).toBe(concurrency);
+      // Pollers never ask for 0 messages (a slot another poller took first): no failed receive.
+      expect(lines.filter((l) => l.msg === "receive failed; backing off")).toEqual([]);
       await waitFor(
         async () => {
           const c = await emulator.counts();

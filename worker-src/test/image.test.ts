@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WORKER_CONTRACT } from "../src/contract.js";
 import { type Emulator, startEmulator, waitFor } from "./helpers/emulator.js";
 import { makeVideo } from "./helpers/videos.js";
 import { startWorker, WORKER_ROOT } from "./helpers/worker-process.js";
@@ -83,6 +84,25 @@ describe("Dockerfile", () => {
     expect(final.instructions.find((i) => i.op === "HEALTHCHECK")?.args).toContain(
       '["/usr/local/bin/node", "/app/dist/healthcheck.js"]',
     );
+  });
+
+  it("makes the scratch volume and TMPDIR inside it the node user's (Fargate mounts it root-owned otherwise)", () => {
+    const { scratchDir, tmpDir } = WORKER_CONTRACT.paths;
+    expect(tmpDir.startsWith(`${scratchDir}/`)).toBe(true);
+    expect(runs(final)).toContain(`mkdir -p ${tmpDir} && chown -R node:node ${scratchDir}`);
+    const env = final.instructions
+      .filter((i) => i.op === "ENV")
+      .map((i) => i.args)
+      .join(" ");
+    expect(env).toContain(`${WORKER_CONTRACT.env.tmpDir}=${tmpDir}`);
+    expect(final.instructions.filter((i) => i.op === "VOLUME").map((i) => JSON.parse(i.args))).toEqual([[scratchDir]]);
+  });
+
+  it("is built for the contract's platform in the documented command", () => {
+    const doc = readFileSync(join(WORKER_ROOT, "..", "docs", "worker.md"), "utf8");
+    const build = doc.split("\n").filter((l) => l.startsWith("docker build"));
+    expect(build.length).toBeGreaterThan(0);
+    for (const line of build) expect(line).toContain(`--platform ${WORKER_CONTRACT.platform.docker}`);
   });
 
   it("keeps tests, benchmarks and local builds out of the build context", () => {
