@@ -30,17 +30,22 @@ describe("a job end to end", () => {
       attempt: 1,
       worker: { version: "0.1.0" },
     });
+    const delivery = result.delivery as string;
+    expect(delivery).toMatch(/^[0-9a-f]{8}$/);
     expect(result.thumbnails).toEqual([
-      `analysis/${jobId}/keyframe-01.jpg`,
-      `analysis/${jobId}/keyframe-02.jpg`,
-      `analysis/${jobId}/keyframe-03.jpg`,
+      `analysis/${jobId}/${delivery}/keyframe-01.jpg`,
+      `analysis/${jobId}/${delivery}/keyframe-02.jpg`,
+      `analysis/${jobId}/${delivery}/keyframe-03.jpg`,
     ]);
     expect(await emulator.listKeys(`analysis/${jobId}/`)).toEqual([
-      `analysis/${jobId}/keyframe-01.jpg`,
-      `analysis/${jobId}/keyframe-02.jpg`,
-      `analysis/${jobId}/keyframe-03.jpg`,
+      `analysis/${jobId}/${delivery}/keyframe-01.jpg`,
+      `analysis/${jobId}/${delivery}/keyframe-02.jpg`,
+      `analysis/${jobId}/${delivery}/keyframe-03.jpg`,
+      `analysis/${jobId}/outcome.json`,
       `analysis/${jobId}/result.json`,
     ]);
+    // result.json is the outcome's copy.
+    expect(await emulator.getJson(`analysis/${jobId}/outcome.json`)).toEqual(result);
     expect(Date.parse(result.finishedAt as string)).toBeGreaterThanOrEqual(Date.parse(result.startedAt as string));
     await waitFor(
       async () => {
