@@ -1,6 +1,15 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LEGACY_BACKEND } from "../stacks/compute-stack.js";
-import { WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures.js";
+import type { ContainerDefinition } from "../stacks/constructs/container-definition.js";
+import { workerAlarmNames } from "../stacks/constructs/worker-alarm-names.js";
+import { WORKER_ALARMS } from "../stacks/constructs/worker-alarms.js";
+import { SCALE_FROM_ZERO_ALARM } from "../stacks/constructs/worker-autoscaling.js";
+import { decodeJsonencode } from "../tools/lib/hcl-expr.js";
+import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
+import { awslogs, CONTRACT_CONTAINER, CONTRACT_ENVIRONMENT } from "./constructs/expected.js";
+import { LEGACY_MODULE, WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures.js";
 import { configAddresses, type SynthJson, synthCompute } from "./helpers/synth.js";
 
 let json: SynthJson;
@@ -12,6 +21,12 @@ const resource = (type: string, name: string) => {
   const found = json.resource[type]?.[name];
   if (!found) throw new Error(`${type}.${name} is not in the synth`);
   return found;
+};
+/** The one container of a service's task definition, decoded from its `jsonencode(...)`. */
+const container = (name: string): ContainerDefinition => {
+  const decoded = decodeJsonencode(resource("aws_ecs_task_definition", name).container_definitions as string);
+  if (!Array.isArray(decoded) || decoded.length !== 1) throw new Error(`${name}: not one container definition`);
+  return decoded[0] as ContainerDefinition;
 };
 const data = (type: string, name: string) => {
   const found = json.data[type]?.[name];
@@ -275,23 +290,19 @@ describe.each(["backend", "worker"])("%s service", (name) => {
       execution_role_arn: "${aws_iam_role.task_execution.arn}",
       task_role_arn: name === "worker" ? "${aws_iam_role.worker_task.arn}" : "${aws_iam_role.task.arn}",
     });
-    const defs = td.container_definitions as string;
-    for (const fragment of [
-      `"name" = "${name}"`,
-      `"image" = var.${name}_image`,
-      `"essential" = true`,
-      `{"name" = "AWS_REGION", "value" = var.aws_region}`,
-      `{"name" = "S3_BUCKET", "value" = var.videos_bucket_name}`,
-      `{"name" = "SQS_QUEUE_URL", "value" = local.analysis_queue_url}`,
-      `"secrets" = [{"name" = "DATABASE_URL", "valueFrom" = var.database_url_secret_arn}]`,
-      `"logDriver" = "awslogs"`,
-      `"awslogs-group" = aws_cloudwatch_log_group.${name}.name`,
-      `"awslogs-region" = var.aws_region`,
-      `"awslogs-stream-prefix" = "${name}"`,
-    ]) {
-      expect(defs).toContain(fragment);
-    }
-    expect(defs.startsWith("${jsonencode([")).toBe(true);
+    expect(container(name)).toMatchObject({
+      name,
+      image: `\${var.${name}_image}`,
+      essential: true,
+      secrets: [{ name: "DATABASE_URL", valueFrom: "${var.database_url_secret_arn}" }],
+      logConfiguration: awslogs(name, "${var.aws_region}"),
+    });
+    // The variables both services get come first, in the legacy order.
+    expect(container(name).environment.slice(0, 3)).toEqual([
+      { name: "AWS_REGION", value: "${var.aws_region}" },
+      { name: "S3_BUCKET", value: "${var.videos_bucket_name}" },
+      { name: "SQS_QUEUE_URL", value: "${local.analysis_queue_url}" },
+    ]);
   });
 
   it("runs in private subnets without public IP, with a rollback circuit breaker", () => {
@@ -324,14 +335,14 @@ describe("backend specifics", () => {
         },
       ],
     });
-    expect(resource("aws_ecs_task_definition", "backend").container_definitions).toContain(
-      `"portMappings" = [{"containerPort" = var.backend_container_port, "protocol" = "tcp"}]`,
-    );
+    expect(container("backend").portMappings).toEqual([
+      { containerPort: "${var.backend_container_port}", protocol: "tcp" },
+    ]);
   });
 
   it("gives the worker no load balancer and no port", () => {
     expect(resource("aws_ecs_service", "worker").load_balancer).toBeUndefined();
-    expect(resource("aws_ecs_task_definition", "worker").container_definitions).not.toContain("portMappings");
+    expect(container("worker").portMappings).toBeUndefined();
   });
 });
 
@@ -385,20 +396,9 @@ describe("worker operations", () => {
 
   it("deploys gracefully: stopTimeout 120 above the drain, init, read-only root with scratch volumes, health check", () => {
     const td = resource("aws_ecs_task_definition", "worker");
-    const defs = td.container_definitions as string;
-    for (const fragment of [
-      `"stopTimeout" = 120`,
-      `{"name" = "WORKER_SHUTDOWN_GRACE_S", "value" = "100"}`,
-      `{"name" = "WORKER_SCRATCH_DIR", "value" = "/scratch"}`,
-      `{"name" = "WORKER_HEALTH_FILE", "value" = "/scratch/worker-health"}`,
-      `{"name" = "WORKER_METRICS_NAMESPACE", "value" = "Cricksy/Worker"}`,
-      `"linuxParameters" = {"initProcessEnabled" = true}`,
-      `"readonlyRootFilesystem" = true`,
-      `"mountPoints" = [{"sourceVolume" = "scratch", "containerPath" = "/scratch", "readOnly" = false}, {"sourceVolume" = "tmp", "containerPath" = "/tmp", "readOnly" = false}]`,
-      `"healthCheck" = {"command" = ["CMD", "/usr/local/bin/node", "/app/dist/healthcheck.js"], "interval" = 30, "timeout" = 5, "retries" = 3, "startPeriod" = 60}`,
-    ]) {
-      expect(defs).toContain(fragment);
-    }
+    expect(container("worker")).toMatchObject(CONTRACT_CONTAINER);
+    expect(container("worker").environment.slice(3)).toEqual(CONTRACT_ENVIRONMENT);
+    expect(CONTRACT.stop.shutdownGraceS).toBeLessThan(CONTRACT.stop.stopTimeoutS);
     expect(td).toMatchObject({
       volume: [{ name: "scratch" }, { name: "tmp" }],
       ephemeral_storage: { size_in_gib: "${var.worker_ephemeral_storage_gib}" },
@@ -409,8 +409,9 @@ describe("worker operations", () => {
       lifecycle: { ignore_changes: ["desired_count"] },
       deployment_circuit_breaker: { enable: true, rollback: true },
     });
-    // The backend is unchanged by all this.
-    expect(resource("aws_ecs_task_definition", "backend").container_definitions).not.toContain("stopTimeout");
+    // The backend is unchanged by all this: its container has the shared variables and nothing more.
+    expect(container("backend")).not.toHaveProperty("stopTimeout");
+    expect(container("backend").environment).toHaveLength(3);
     expect(resource("aws_ecs_service", "backend").lifecycle).toBeUndefined();
   });
 
@@ -462,18 +463,29 @@ describe("worker operations", () => {
     ]);
   });
 
-  it("alarms on dead letters, old jobs, failing jobs and backlog without workers, to the SNS topic if any", () => {
-    const alarm = (name: string) => resource("aws_cloudwatch_metric_alarm", name);
+  it("makes each alarm of WORKER_ALARMS, notifying the SNS topic if any, tagged as the worker's", () => {
     const actions = "${compact([var.alarm_sns_topic_arn])}";
+    for (const { key, description } of WORKER_ALARMS) {
+      const { logicalId, alarmName } = workerAlarmNames("${local.name}", key);
+      expect(resource("aws_cloudwatch_metric_alarm", logicalId), key).toMatchObject({
+        alarm_name: alarmName,
+        alarm_description: description,
+        alarm_actions: actions,
+        ok_actions: actions,
+        treat_missing_data: "notBreaching",
+        tags: '${merge(local.common_tags, {"Component" = "worker"})}',
+      });
+    }
+  });
+
+  it("alarms on dead letters, old jobs, failing jobs and backlog without workers, from the inputs", () => {
+    const alarm = (name: string) => resource("aws_cloudwatch_metric_alarm", name);
     expect(alarm("worker_dead_letters")).toMatchObject({
-      alarm_name: "${local.name}-worker-dead-letters",
       namespace: "AWS/SQS",
       metric_name: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: "${local.analysis_dlq_name}" },
       comparison_operator: "GreaterThanThreshold",
       threshold: 0,
-      alarm_actions: actions,
-      ok_actions: actions,
     });
     expect(alarm("worker_queue_age")).toMatchObject({
       metric_name: "ApproximateAgeOfOldestMessage",
@@ -481,9 +493,9 @@ describe("worker operations", () => {
       threshold: "${var.worker_max_message_age_seconds}",
     });
     expect(alarm("worker_jobs_failing")).toMatchObject({
-      namespace: "Cricksy/Worker",
-      metric_name: "JobsFailed",
-      dimensions: { Service: "worker" },
+      namespace: CONTRACT.metrics.namespace,
+      metric_name: CONTRACT.metrics.outcomes.failed,
+      dimensions: { [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value },
       statistic: "Sum",
       period: 900,
       threshold: "${var.worker_failed_jobs_threshold}",
@@ -491,7 +503,6 @@ describe("worker operations", () => {
     expect(alarm("worker_backlog_without_workers")).toMatchObject({
       evaluation_periods: 10,
       datapoints_to_alarm: 10,
-      alarm_actions: actions,
     });
     expect(json.locals?.analysis_dlq_name).toBe('${coalesce(var.analysis_dlq_name, "${var.analysis_queue_name}-dlq")}');
   });
@@ -499,31 +510,26 @@ describe("worker operations", () => {
   it("outputs what operators need", () => {
     expect(json.output.worker_task_role_arn.value).toBe("${aws_iam_role.worker_task.arn}");
     expect(json.output.worker_autoscaling_resource_id.value).toBe("${aws_appautoscaling_target.worker.resource_id}");
-    expect(json.output.worker_alarm_names.value).toEqual({
-      dead_letters: "${aws_cloudwatch_metric_alarm.worker_dead_letters.alarm_name}",
-      queue_age: "${aws_cloudwatch_metric_alarm.worker_queue_age.alarm_name}",
-      jobs_failing: "${aws_cloudwatch_metric_alarm.worker_jobs_failing.alarm_name}",
-      backlog_without_workers: "${aws_cloudwatch_metric_alarm.worker_backlog_without_workers.alarm_name}",
-      scale_from_zero: "${aws_cloudwatch_metric_alarm.worker_scale_from_zero.alarm_name}",
-    });
+    const keys = [...WORKER_ALARMS.map((a) => a.key), SCALE_FROM_ZERO_ALARM.key];
+    expect(json.output.worker_alarm_names.value).toEqual(
+      Object.fromEntries(
+        keys.map((key) => [key, `\${aws_cloudwatch_metric_alarm.${workerAlarmNames("", key).logicalId}.alarm_name}`]),
+      ),
+    );
   });
 
-  it("declares the new variables with defaults, so that prod.tfvars works unchanged", () => {
-    for (const name of [
-      "worker_min_count",
-      "worker_max_count",
-      "worker_backlog_per_task",
-      "worker_scale_out_cooldown_seconds",
-      "worker_scale_in_cooldown_seconds",
-      "worker_ephemeral_storage_gib",
-      "worker_video_prefixes",
-      "analysis_dlq_name",
-      "alarm_sns_topic_arn",
-      "worker_max_message_age_seconds",
-      "worker_failed_jobs_threshold",
-    ]) {
+  it("declares every variable the legacy module did not have with a default and a validation, so that prod.tfvars works unchanged", () => {
+    const legacy = new Set(Object.keys(synthCompute({ workerOperations: false }).json.variable));
+    const legacyModule = [
+      ...readFileSync(join(LEGACY_MODULE, "variables.tf"), "utf8").matchAll(/^variable "([^"]+)"/gm),
+    ].map((m) => m[1]);
+    const added = Object.keys(json.variable).filter((name) => !legacyModule.includes(name));
+    expect(added.length).toBeGreaterThan(0);
+    for (const name of added) {
       expect(json.variable[name]?.default, name).toBeDefined();
       expect(json.variable[name].validation?.length, name).toBeGreaterThan(0);
     }
+    // Legacy parity declares the same variables.
+    expect([...legacy].sort()).toEqual(Object.keys(json.variable).sort());
   });
 });

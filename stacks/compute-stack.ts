@@ -1,17 +1,15 @@
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Fn, S3Backend, type S3BackendConfig, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { Fn, S3Backend, type S3BackendConfig, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
 import { Cluster } from "./constructs/cluster.js";
+import { ComputeLocals } from "./constructs/compute-locals.js";
 import { FargateService } from "./constructs/fargate-service.js";
 import { TaskRoles } from "./constructs/task-roles.js";
 import { TasksSecurityGroup } from "./constructs/tasks-security-group.js";
 import { VideoPipelineAccess } from "./constructs/video-pipeline-access.js";
-import { WorkerAlarms } from "./constructs/worker-alarms.js";
-import { WorkerAutoscaling } from "./constructs/worker-autoscaling.js";
-import { WorkerTaskRole } from "./constructs/worker-task-role.js";
-import { pin } from "./pin.js";
+import { WorkerService } from "./constructs/worker-service.js";
+import { output } from "./outputs.js";
 import { componentTags } from "./tags.js";
 import { ComputeVariables } from "./variables.js";
 
@@ -25,13 +23,12 @@ export const LEGACY_BACKEND: S3BackendConfig = {
 };
 
 export interface ComputeStackProps {
-  /** Where the state lives. Default: the legacy module's S3 backend. */
+  /** Where the state lives. @default LEGACY_BACKEND (the legacy module's S3 backend) */
   readonly backend?: S3BackendConfig;
   /**
-   * The worker's production operations: its own least-privilege role, scaling on
-   * backlog, graceful deploys, alarms. Default: true. With false the stack is the
-   * exact equivalent of the hand-written module (a switch-over that plans as
-   * "No changes"; see docs/migration.md).
+   * The worker's production operations (`WorkerService`'s `operations`). With false
+   * the stack is the exact equivalent of the hand-written module: a switch-over that
+   * plans as "No changes" (docs/migration.md). @default true
    */
   readonly workerOperations?: boolean;
 }
@@ -39,7 +36,12 @@ export interface ComputeStackProps {
 /**
  * The compute module of cricksy-ai: the ECS cluster, the API backend service and
  * the video-analysis worker service. Every address matches the hand-written
- * module it replaces, so that both plan against the same state.
+ * module it replaces (each construct pins its resources' names with `pin()`), so
+ * that both plan against the same state.
+ *
+ * References between constructs: what this stack makes is passed as its object
+ * (`EcsCluster`, `IamRole`, `SecurityGroup`, `TaskRoles`, ...); what lives outside
+ * it comes as the identifier its input holds (a name, id or ARN).
  */
 export class ComputeStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: ComputeStackProps = {}) {
@@ -49,197 +51,107 @@ export class ComputeStack extends TerraformStack {
     new S3Backend(this, props.backend ?? LEGACY_BACKEND);
     // 1.9: variable validations that compare variables (Fargate CPU and memory, min <= max).
     this.addOverride("terraform.required_version", ">= 1.9.0");
-    const vars = new ComputeVariables(this, "variables");
-    new AwsProvider(this, "aws", { region: vars.awsRegion.stringValue });
+    const input = new ComputeVariables(this, "variables").inputs;
+    new AwsProvider(this, "aws", { region: input.aws_region });
 
-    // Names, tags and the analysis queue (it lives outside this module)
-    const caller = pin(new DataAwsCallerIdentity(this, "caller"), "current");
-    const name = pin(new TerraformLocal(this, "name", vars.projectName.stringValue), "name").asString;
-    const commonTags = pin(
-      new TerraformLocal(this, "common-tags", {
-        Project: vars.projectName.stringValue,
-        Environment: vars.environment.stringValue,
-        ManagedBy: "terraform",
-        Module: "compute",
-      }),
-      "common_tags",
-    ).asStringMap;
-    const region = vars.awsRegion.stringValue;
-    const queueName = vars.analysisQueueName.stringValue;
-    const queueArn = pin(
-      new TerraformLocal(this, "queue-arn", `arn:aws:sqs:${region}:${caller.accountId}:${queueName}`),
-      "analysis_queue_arn",
-    ).asString;
-    const queueUrl = pin(
-      new TerraformLocal(this, "queue-url", `https://sqs.${region}.amazonaws.com/${caller.accountId}/${queueName}`),
-      "analysis_queue_url",
-    ).asString;
-    const dlqName = pin(
-      new TerraformLocal(
-        this,
-        "dlq-name",
-        // coalesce: the first non-empty string, so "" falls back to the default name
-        Fn.coalesce([vars.analysisDlqName.stringValue, `${queueName}-dlq`]),
-      ),
-      "analysis_dlq_name",
-    ).asString;
+    // Names, tags, the account and the analysis queue (it lives outside this module)
+    const locals = new ComputeLocals(this, "locals", {
+      projectName: input.project_name,
+      environment: input.environment,
+      region: input.aws_region,
+      queueName: input.analysis_queue_name,
+      deadLetterQueueName: input.analysis_dlq_name,
+    });
+    const { name, commonTags: tags, queue } = locals;
 
     // Cluster, IAM and network shared by both services
-    const { cluster } = new Cluster(this, "cluster", { name: `${name}-cluster`, tags: commonTags });
+    const { cluster } = new Cluster(this, "cluster", { name: `${name}-cluster`, tags });
     const roles = new TaskRoles(this, "task-roles", {
       namePrefix: name,
-      secretArns: [vars.databaseUrlSecretArn.stringValue],
-      tags: commonTags,
+      secretArns: [input.database_url_secret_arn],
+      tags,
     });
     const { securityGroup } = new TasksSecurityGroup(this, "tasks-security-group", {
       namePrefix: name,
-      vpcId: vars.vpcId.stringValue,
-      loadBalancerSecurityGroupId: vars.albSecurityGroupId.stringValue,
-      backendPort: vars.backendContainerPort.numberValue,
-      tags: commonTags,
+      vpcId: input.vpc_id,
+      loadBalancerSecurityGroupId: input.alb_security_group_id,
+      loadBalancerPort: input.backend_container_port,
+      tags,
     });
 
-    // What both services' containers get
-    const service = {
+    // What both services get: where they run, their logs, and their containers' variables
+    const shared = {
       namePrefix: name,
-      cluster: cluster.id,
-      executionRoleArn: roles.executionRole.arn,
-      taskRoleArn: roles.taskRole.arn,
-      subnetIds: vars.privateSubnetIds.listValue,
-      securityGroupIds: [securityGroup.id],
-      region,
-      logRetentionDays: vars.logRetentionDays.numberValue,
-      environment: { AWS_REGION: region, S3_BUCKET: vars.videosBucketName.stringValue, SQS_QUEUE_URL: queueUrl },
-      secrets: { DATABASE_URL: vars.databaseUrlSecretArn.stringValue },
+      cluster,
+      subnetIds: input.private_subnet_ids,
+      securityGroups: [securityGroup],
+      region: input.aws_region,
+      logRetentionDays: input.log_retention_days,
+      environment: {
+        [CONTRACT.env.region]: input.aws_region,
+        [CONTRACT.env.bucket]: input.videos_bucket_name,
+        [CONTRACT.env.queueUrl]: queue.url,
+      },
+      secrets: { [CONTRACT.env.databaseUrl]: input.database_url_secret_arn },
     };
 
-    // Backend (API) behind the load balancer
+    // Backend (API) behind the load balancer, with the shared task role and its access
     const backend = new FargateService(this, "backend-service", {
-      ...service,
+      ...shared,
       name: "backend",
-      image: vars.backendImage.stringValue,
-      cpu: vars.backendCpu.numberValue,
-      memory: vars.backendMemory.numberValue,
-      desiredCount: vars.backendDesiredCount.numberValue,
-      containerPort: vars.backendContainerPort.numberValue,
-      targetGroupArn: vars.albTargetGroupArn.stringValue,
+      image: input.backend_image,
+      cpu: input.backend_cpu,
+      memory: input.backend_memory,
+      desiredCount: input.backend_desired_count,
+      executionRole: roles.executionRole,
+      taskRole: roles.taskRole,
+      containerPort: input.backend_container_port,
+      targetGroupArn: input.alb_target_group_arn,
       healthCheckGracePeriodSeconds: 60,
-      tags: componentTags(commonTags, "backend"),
-    });
-
-    // Worker: consumes video analysis jobs from SQS, reads and writes S3
-    const operations = props.workerOperations ?? true;
-    const workerRole = operations
-      ? new WorkerTaskRole(this, "worker-task-role", {
-          namePrefix: name,
-          assumeRolePolicy: roles.assumeRolePolicy.json,
-          bucketName: vars.videosBucketName.stringValue,
-          videoPrefixes: vars.workerVideoPrefixes.listValue,
-          queueArn,
-          region,
-          accountId: caller.accountId,
-          clusterName: cluster.name,
-          tags: commonTags,
-        })
-      : undefined;
-    const worker = new FargateService(this, "worker-service", {
-      ...service,
-      name: "worker",
-      image: vars.workerImage.stringValue,
-      cpu: vars.workerCpu.numberValue,
-      memory: vars.workerMemory.numberValue,
-      desiredCount: vars.workerDesiredCount.numberValue,
-      ...(workerRole
-        ? {
-            taskRoleArn: workerRole.role.arn,
-            environment: {
-              ...service.environment,
-              [CONTRACT.env.shutdownGraceS]: String(CONTRACT.stop.shutdownGraceS),
-              [CONTRACT.env.scratchDir]: CONTRACT.paths.scratchDir,
-              [CONTRACT.env.healthFile]: CONTRACT.paths.healthFile,
-              [CONTRACT.env.metricsNamespace]: CONTRACT.metrics.namespace,
-            },
-            stopTimeoutSeconds: CONTRACT.stop.stopTimeoutS,
-            initProcessEnabled: true,
-            readonlyRootFilesystem: true,
-            scratchVolumes: { scratch: CONTRACT.paths.scratchDir, tmp: "/tmp" },
-            ephemeralStorageGib: vars.workerEphemeralStorageGib.numberValue,
-            healthCheck: {
-              command: [...CONTRACT.healthCheck.command],
-              intervalSeconds: CONTRACT.healthCheck.intervalS,
-              timeoutSeconds: CONTRACT.healthCheck.timeoutS,
-              retries: CONTRACT.healthCheck.retries,
-              startPeriodSeconds: CONTRACT.healthCheck.startPeriodS,
-            },
-            autoscaled: true,
-            keepRevisions: true,
-          }
-        : {}),
-      tags: componentTags(commonTags, "worker"),
+      tags: componentTags(tags, "backend"),
     });
     new VideoPipelineAccess(this, "video-pipeline-access", {
       namePrefix: name,
       role: roles.taskRole,
-      bucketName: vars.videosBucketName.stringValue,
-      queueArn,
-      tags: commonTags,
+      bucketName: input.videos_bucket_name,
+      queue,
+      tags,
     });
 
-    // Outputs
-    const output = (outputName: string, description: string, value: string) =>
-      new TerraformOutput(this, outputName, { description, value, staticId: true });
-    output("cluster_name", "Name of the ECS cluster", cluster.name);
-    output("cluster_arn", "ARN of the ECS cluster", cluster.arn);
-    output("ecs_tasks_security_group_id", "Security group shared by the ECS tasks", securityGroup.id);
-    output("backend_service_name", "Name of the backend ECS service", backend.service.name);
-    output("backend_log_group_name", "CloudWatch log group of the backend", backend.logGroup.name);
-    output("worker_log_group_name", "CloudWatch log group of the worker", worker.logGroup.name);
-    output("worker_service_name", "Name of the worker ECS service", worker.service.name);
-    output("worker_service_arn", "ARN of the worker ECS service", worker.service.id);
-    output(
-      "worker_task_definition_arn",
-      "ARN (with revision) of the worker task definition",
-      worker.taskDefinition.arn,
-    );
+    // Worker: consumes video analysis jobs from SQS, reads and writes S3 (its outputs come with it)
+    new WorkerService(this, "worker-service", {
+      ...shared,
+      image: input.worker_image,
+      cpu: input.worker_cpu,
+      memory: input.worker_memory,
+      desiredCount: input.worker_desired_count,
+      roles,
+      accountId: locals.accountId,
+      queue,
+      bucketName: input.videos_bucket_name,
+      operations: props.workerOperations ?? true,
+      videoPrefixes: input.worker_video_prefixes,
+      ephemeralStorageGib: input.worker_ephemeral_storage_gib,
+      scaling: {
+        minCount: input.worker_min_count,
+        maxCount: input.worker_max_count,
+        backlogPerTask: input.worker_backlog_per_task,
+        scaleOutCooldownSeconds: input.worker_scale_out_cooldown_seconds,
+        scaleInCooldownSeconds: input.worker_scale_in_cooldown_seconds,
+      },
+      alarms: {
+        maxMessageAgeSeconds: input.worker_max_message_age_seconds,
+        failedJobsThreshold: input.worker_failed_jobs_threshold,
+        actions: Fn.compact([input.alarm_sns_topic_arn]),
+      },
+      tags,
+    });
 
-    // Worker operations: scaling on backlog per task, alarms
-    if (workerRole) {
-      const scaling = new WorkerAutoscaling(this, "worker-autoscaling", {
-        namePrefix: name,
-        clusterName: cluster.name,
-        serviceName: worker.service.name,
-        queueName,
-        minCount: vars.workerMinCount.numberValue,
-        maxCount: vars.workerMaxCount.numberValue,
-        backlogPerTask: vars.workerBacklogPerTask.numberValue,
-        scaleOutCooldownSeconds: vars.workerScaleOutCooldownSeconds.numberValue,
-        scaleInCooldownSeconds: vars.workerScaleInCooldownSeconds.numberValue,
-        tags: componentTags(commonTags, "worker"),
-      });
-      const alarms = new WorkerAlarms(this, "worker-alarms", {
-        namePrefix: name,
-        queueName,
-        deadLetterQueueName: dlqName,
-        clusterName: cluster.name,
-        serviceName: worker.service.name,
-        metrics: CONTRACT.metrics,
-        maxMessageAgeSeconds: vars.workerMaxMessageAgeSeconds.numberValue,
-        failedJobsThreshold: vars.workerFailedJobsThreshold.numberValue,
-        actions: Fn.compact([vars.alarmSnsTopicArn.stringValue]),
-        tags: componentTags(commonTags, "worker"),
-      });
-      output("worker_task_role_arn", "ARN of the worker's own task role", workerRole.role.arn);
-      output(
-        "worker_autoscaling_resource_id",
-        "Application Auto Scaling resource id of the worker service (service/<cluster>/<service>)",
-        scaling.target.resourceId,
-      );
-      new TerraformOutput(this, "worker_alarm_names", {
-        description: "CloudWatch alarms of the worker by purpose (scale_from_zero is a scaling action, not a page)",
-        // A token, not a plain object: cdktf inspects plain output objects with the deprecated util.isArray.
-        value: Token.asAny({ ...alarms.names, scale_from_zero: scaling.scaleFromZeroAlarm.alarmName }),
-        staticId: true,
-      });
-    }
+    // Outputs of the cluster, the network and the backend
+    output(this, "cluster_name", "Name of the ECS cluster", cluster.name);
+    output(this, "cluster_arn", "ARN of the ECS cluster", cluster.arn);
+    output(this, "ecs_tasks_security_group_id", "Security group shared by the ECS tasks", securityGroup.id);
+    output(this, "backend_service_name", "Name of the backend ECS service", backend.service.name);
+    output(this, "backend_log_group_name", "CloudWatch log group of the backend", backend.logGroup.name);
   }
 }

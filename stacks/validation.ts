@@ -1,11 +1,22 @@
 /**
  * Conditions for variable validations: mistakes in a tfvars file become
- * plan-time errors that name the variable and the fix. Each helper returns a
- * Terraform expression (as `${...}`) and the message.
+ * plan-time errors that name the variable and the fix. Each rule is made for a
+ * variable's name (`RuleFor`): the table in `variables.ts` writes each name once.
  */
 import type { TerraformVariableValidationConfig } from "cdktf";
 
 type Rule = TerraformVariableValidationConfig;
+
+/** A validation rule, given the name of the variable it checks. */
+export type RuleFor = (name: string) => Rule;
+
+/** Patterns that more than one variable checks against. */
+export const PATTERNS = {
+  /** An AWS resource id with this prefix and 8 or 17 hex digits (`vpc-…`, `subnet-…`, `sg-…`). */
+  awsId: (prefix: string) => `^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`,
+  /** An SQS queue name (not a URL or ARN), `.fifo` at the end for a FIFO queue. */
+  queueName: "^[A-Za-z0-9_-]{1,75}(\\.fifo)?$",
+} as const;
 
 /** Fargate task sizes: CPU units → allowed memory (MiB) as min, max, step. */
 export const FARGATE_SIZES: { cpu: number; memory: number[] | { min: number; max: number; step: number } }[] = [
@@ -21,60 +32,80 @@ export const FARGATE_SIZES: { cpu: number; memory: number[] | { min: number; max
 const FARGATE_DOC =
   "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size";
 
-export function fargateCpu(name: string): Rule {
-  return {
-    condition: `\${contains([${FARGATE_SIZES.map((s) => s.cpu).join(", ")}], var.${name})}`,
-    errorMessage: `${name} must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384 (CPU units; 1024 = 1 vCPU). See ${FARGATE_DOC}`,
-  };
-}
+/** One of the Fargate CPU sizes. */
+export const fargateCpu: RuleFor = (name) => ({
+  condition: `\${contains([${FARGATE_SIZES.map((s) => s.cpu).join(", ")}], var.${name})}`,
+  errorMessage: `${name} must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384 (CPU units; 1024 = 1 vCPU). See ${FARGATE_DOC}`,
+});
 
 /** Memory that fits the CPU variable `cpu` (a cross-variable validation: Terraform >= 1.9). */
-export function fargateMemory(name: string, cpu: string): Rule {
-  const clauses = FARGATE_SIZES.map(({ cpu: units, memory }) => {
-    const fits = Array.isArray(memory)
-      ? `contains([${memory.join(", ")}], var.${name})`
-      : `var.${name} >= ${memory.min} && var.${name} <= ${memory.max} && var.${name} % ${memory.step} == 0`;
-    return `(var.${cpu} == ${units} && ${fits})`;
-  });
-  const table = FARGATE_SIZES.map(({ cpu: units, memory }) =>
-    Array.isArray(memory)
-      ? `${units}: ${memory.join("/")}`
-      : `${units}: ${memory.min}-${memory.max} in steps of ${memory.step}`,
-  ).join("; ");
-  return {
-    condition: `\${${clauses.join(" || ")}}`,
-    errorMessage: `${name} does not fit ${cpu} on Fargate. Memory (MiB) per CPU size: ${table}. See ${FARGATE_DOC}`,
+export function fargateMemory(cpu: string): RuleFor {
+  return (name) => {
+    const clauses = FARGATE_SIZES.map(({ cpu: units, memory }) => {
+      const fits = Array.isArray(memory)
+        ? `contains([${memory.join(", ")}], var.${name})`
+        : `var.${name} >= ${memory.min} && var.${name} <= ${memory.max} && var.${name} % ${memory.step} == 0`;
+      return `(var.${cpu} == ${units} && ${fits})`;
+    });
+    const table = FARGATE_SIZES.map(({ cpu: units, memory }) =>
+      Array.isArray(memory)
+        ? `${units}: ${memory.join("/")}`
+        : `${units}: ${memory.min}-${memory.max} in steps of ${memory.step}`,
+    ).join("; ");
+    return {
+      condition: `\${${clauses.join(" || ")}}`,
+      errorMessage: `${name} does not fit ${cpu} on Fargate. Memory (MiB) per CPU size: ${table}. See ${FARGATE_DOC}`,
+    };
   };
 }
 
-export function wholeNumber(name: string, min: number, max?: number): Rule {
+/** A whole number from `min` (to `max`, when given). */
+export function wholeNumber(min: number, max?: number): RuleFor {
   const bounds = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
-  return {
+  return (name) => ({
     condition: `\${floor(var.${name}) == var.${name} && var.${name} >= ${min}${max === undefined ? "" : ` && var.${name} <= ${max}`}}`,
     errorMessage: `${name} must be a whole number ${bounds}.`,
-  };
+  });
 }
 
-export function pattern(name: string, regex: string, what: string): Rule {
-  return {
+/** A number above `bound`. */
+export function greaterThan(bound: number): RuleFor {
+  return (name) => ({
+    condition: `\${var.${name} > ${bound}}`,
+    errorMessage: `${name} must be greater than ${bound}.`,
+  });
+}
+
+/** At least the value of the variable `other` (a cross-variable validation). */
+export function atLeastVariable(other: string): RuleFor {
+  return (name) => ({
+    condition: `\${var.${name} >= var.${other}}`,
+    errorMessage: `${name} must be at least ${other}.`,
+  });
+}
+
+/** Matching `regex`; the message says `<name> must be <what>.` */
+export function pattern(regex: string, what: string): RuleFor {
+  return (name) => ({
     condition: `\${can(regex(${JSON.stringify(regex)}, var.${name}))}`,
     errorMessage: `${name} must be ${what}.`,
-  };
+  });
 }
 
-/** Empty, or matching `regex`. */
-export function emptyOrPattern(name: string, regex: string, message: string): Rule {
-  return {
+/** Empty (which means `emptyMeans`), or matching `regex`. */
+export function emptyOrPattern(regex: string, what: string, emptyMeans: string): RuleFor {
+  return (name) => ({
     condition: `\${var.${name} == "" || can(regex(${JSON.stringify(regex)}, var.${name}))}`,
-    errorMessage: message,
-  };
+    errorMessage: `${name} must be ${what}, or empty for ${emptyMeans}.`,
+  });
 }
 
-export function eachMatches(name: string, regex: string, what: string): Rule {
-  return {
+/** A non-empty list, each item matching `regex`. */
+export function eachMatches(regex: string, what: string): RuleFor {
+  return (name) => ({
     condition: `\${length(var.${name}) > 0 && alltrue([for v in var.${name} : can(regex(${JSON.stringify(regex)}, v))])}`,
     errorMessage: `${name} must be a non-empty list of ${what}.`,
-  };
+  });
 }
 
 /** The values CloudWatch Logs accepts for retention (0 = never expire). */
@@ -82,9 +113,17 @@ export const LOG_RETENTION_DAYS = [
   0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-export function logRetention(name: string): Rule {
-  return {
-    condition: `\${contains([${LOG_RETENTION_DAYS.join(", ")}], var.${name})}`,
-    errorMessage: `${name} must be a retention CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire).`,
-  };
-}
+/** A container image with a tag or a digest (a registry port is allowed). */
+export const containerImage: RuleFor = pattern(
+  "^[^\\s:@]+(:[0-9]+)?(/[^\\s:@]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$",
+  "an image with a tag or digest: <repository>:<tag> or <repository>@sha256:<digest>",
+);
+
+/** A number of tasks of a service. */
+export const taskCount: RuleFor = wholeNumber(0, 100);
+
+/** A retention that CloudWatch Logs accepts. */
+export const logRetention: RuleFor = (name) => ({
+  condition: `\${contains([${LOG_RETENTION_DAYS.join(", ")}], var.${name})}`,
+  errorMessage: `${name} must be a retention CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire).`,
+});

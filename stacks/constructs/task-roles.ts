@@ -4,28 +4,40 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
 import { pin } from "../pin.js";
+import type { Tags } from "../tags.js";
 
 export interface TaskRolesProps {
   /** Prefix of the role and policy names. */
   readonly namePrefix: string;
   /** Secrets Manager ARNs that the execution role may read to inject secrets into containers. */
   readonly secretArns: string[];
-  readonly tags?: { [key: string]: string };
+  /** Tags of the roles. @default - none */
+  readonly tags?: Tags;
 }
 
 /**
  * The two IAM roles that ECS tasks use:
  * - the execution role (`aws_iam_role.task_execution`): ECS itself pulls images,
  *   writes logs and reads the secrets that containers get as variables;
- * - the task role (`aws_iam_role.task`): what the application code may call.
+ * - the task role (`aws_iam_role.task`): what the application code may call
+ *   (the backend's; the worker has its own with its operations, `WorkerTaskRole`).
+ * Both trust ECS tasks (`assumeRolePolicy`, `data.aws_iam_policy_document.ecs_tasks_assume`).
  */
 export class TaskRoles extends Construct {
+  /** The trust policy of task roles: ECS tasks may assume them (`data.aws_iam_policy_document.ecs_tasks_assume`). */
   readonly assumeRolePolicy: DataAwsIamPolicyDocument;
+  /** `aws_iam_role.task_execution`: what ECS uses to start the tasks. */
   readonly executionRole: IamRole;
+  /** `aws_iam_role.task`: the shared task role (the backend's; the legacy worker's). */
   readonly taskRole: IamRole;
 
   constructor(scope: Construct, id: string, props: TaskRolesProps) {
     super(scope, id);
+    if (props.secretArns.length === 0) {
+      throw new Error(
+        "TaskRoles: secretArns is empty: give the ARN of each secret the containers get (IAM rejects a statement without resources)",
+      );
+    }
 
     this.assumeRolePolicy = pin(
       new DataAwsIamPolicyDocument(this, "ecs-tasks-assume", {

@@ -4,17 +4,20 @@ import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
 import { pin } from "../pin.js";
+import type { Tags } from "../tags.js";
+import type { AnalysisQueue } from "./compute-locals.js";
 
 export interface VideoPipelineAccessProps {
   /** Prefix of the policy's name and description (the project name). */
   readonly namePrefix: string;
   /** Role that gets the policy. */
   readonly role: IamRole;
-  /** Bucket of uploaded videos and analysis results. */
+  /** Bucket of uploaded videos and analysis results (from outside the stack: a name). */
   readonly bucketName: string;
-  /** ARN of the analysis job queue. */
-  readonly queueArn: string;
-  readonly tags?: { [key: string]: string };
+  /** The analysis job queue. */
+  readonly queue: AnalysisQueue;
+  /** Tags of the policy. @default - none */
+  readonly tags?: Tags;
 }
 
 /**
@@ -24,6 +27,7 @@ export interface VideoPipelineAccessProps {
  * attachment `aws_iam_role_policy_attachment.task_s3_sqs`.
  */
 export class VideoPipelineAccess extends Construct {
+  /** `aws_iam_policy.task_s3_sqs`. */
   readonly policy: IamPolicy;
 
   constructor(scope: Construct, id: string, props: VideoPipelineAccessProps) {
@@ -51,7 +55,7 @@ export class VideoPipelineAccess extends Construct {
               "sqs:GetQueueAttributes",
               "sqs:GetQueueUrl",
             ],
-            resources: [props.queueArn],
+            resources: [props.queue.arn],
           },
         ],
       }),

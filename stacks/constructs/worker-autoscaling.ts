@@ -4,22 +4,40 @@ import {
   CloudwatchMetricAlarm,
   type CloudwatchMetricAlarmMetricQuery,
 } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import type { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import type { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { pin } from "../pin.js";
+import type { Tags } from "../tags.js";
+import type { AnalysisQueue } from "./compute-locals.js";
+import { type WorkerAlarmDoc, workerAlarmNames } from "./worker-alarm-names.js";
 
-export interface WorkerAutoscalingProps {
-  readonly namePrefix: string;
-  readonly clusterName: string;
-  readonly serviceName: string;
-  /** Name of the queue whose backlog drives the scaling. */
-  readonly queueName: string;
+/** How the worker scales on its backlog (the `worker_*` scaling inputs). */
+export interface WorkerScalingSettings {
+  /** Fewest tasks (0 lets the worker scale to zero). */
   readonly minCount: number;
+  /** Most tasks. */
   readonly maxCount: number;
   /** Visible messages per running task to aim for. */
   readonly backlogPerTask: number;
+  /** Seconds after a scale-out before the next one. */
   readonly scaleOutCooldownSeconds: number;
+  /** Seconds after a scale-in before the next one. */
   readonly scaleInCooldownSeconds: number;
-  readonly tags?: { [key: string]: string };
+}
+
+export interface WorkerAutoscalingProps extends WorkerScalingSettings {
+  /** Prefix of the policy and alarm names (the project name). */
+  readonly namePrefix: string;
+  /** Cluster of the service. */
+  readonly cluster: EcsCluster;
+  /** The service whose task count the autoscaler sets. */
+  readonly service: EcsService;
+  /** The queue whose backlog drives the scaling. */
+  readonly queue: AnalysisQueue;
+  /** Tags of the scalable target and the scale-from-zero alarm. @default - none */
+  readonly tags?: Tags;
 }
 
 /**
@@ -28,9 +46,9 @@ export interface WorkerAutoscalingProps {
  * Missing data counts as 0 (Container Insights may publish nothing for a service at zero).
  */
 export function backlogWithoutWorkersQuery(
-  queueName: string,
-  clusterName: string,
-  serviceName: string,
+  queue: AnalysisQueue,
+  cluster: EcsCluster,
+  service: EcsService,
 ): CloudwatchMetricAlarmMetricQuery[] {
   return [
     {
@@ -38,7 +56,7 @@ export function backlogWithoutWorkersQuery(
       metric: {
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: queueName },
+        dimensions: { QueueName: queue.name },
         stat: "Maximum",
         period: 60,
       },
@@ -49,7 +67,7 @@ export function backlogWithoutWorkersQuery(
       metric: {
         namespace: "ECS/ContainerInsights",
         metricName: "RunningTaskCount",
-        dimensions: { ClusterName: clusterName, ServiceName: serviceName },
+        dimensions: { ClusterName: cluster.name, ServiceName: service.name },
         stat: "Maximum",
         period: 60,
       },
@@ -64,6 +82,13 @@ export function backlogWithoutWorkersQuery(
   ];
 }
 
+/** The scale-from-zero alarm in the docs' alarm table: a scaling action, not a page. */
+export const SCALE_FROM_ZERO_ALARM: WorkerAlarmDoc = {
+  key: "scale_from_zero",
+  firesWhen: "Jobs wait and no task runs (1 minute).",
+  whatToDo: "Nothing: it is the scaling action that starts the first task, not a page.",
+};
+
 /**
  * Scaling of the worker service on backlog per running task:
  * - target tracking on ApproximateNumberOfMessagesVisible / RunningTaskCount
@@ -74,22 +99,30 @@ export function backlogWithoutWorkersQuery(
  *   and no task runs. With `minCount` >= 1 it never fires.
  */
 export class WorkerAutoscaling extends Construct {
+  /** `aws_appautoscaling_target.worker`: the service's task count between the bounds. */
   readonly target: AppautoscalingTarget;
+  /** `aws_cloudwatch_metric_alarm.worker_scale_from_zero`: starts the first task. */
   readonly scaleFromZeroAlarm: CloudwatchMetricAlarm;
 
   constructor(scope: Construct, id: string, props: WorkerAutoscalingProps) {
     super(scope, id);
+    checkScalingSettings("WorkerAutoscaling", "", props);
     this.target = pin(
       new AppautoscalingTarget(this, "target", {
         serviceNamespace: "ecs",
         scalableDimension: "ecs:service:DesiredCount",
-        resourceId: `service/${props.clusterName}/${props.serviceName}`,
+        resourceId: `service/${props.cluster.name}/${props.service.name}`,
         minCapacity: props.minCount,
         maxCapacity: props.maxCount,
         tags: props.tags,
       }),
       "worker",
     );
+    const scaled = {
+      serviceNamespace: this.target.serviceNamespace,
+      scalableDimension: this.target.scalableDimension,
+      resourceId: this.target.resourceId,
+    };
 
     const metric = (metricName: string, namespace: string, dimensions: { name: string; value: string }[]) => ({
       metric: { metricName, namespace, dimensions },
@@ -99,9 +132,7 @@ export class WorkerAutoscaling extends Construct {
       new AppautoscalingPolicy(this, "backlog", {
         name: `${props.namePrefix}-worker-backlog-per-task`,
         policyType: "TargetTrackingScaling",
-        serviceNamespace: this.target.serviceNamespace,
-        scalableDimension: this.target.scalableDimension,
-        resourceId: this.target.resourceId,
+        ...scaled,
         targetTrackingScalingPolicyConfiguration: {
           targetValue: props.backlogPerTask,
           scaleOutCooldown: props.scaleOutCooldownSeconds,
@@ -111,15 +142,15 @@ export class WorkerAutoscaling extends Construct {
               {
                 id: "visible",
                 metricStat: metric("ApproximateNumberOfMessagesVisible", "AWS/SQS", [
-                  { name: "QueueName", value: props.queueName },
+                  { name: "QueueName", value: props.queue.name },
                 ]),
                 returnData: false,
               },
               {
                 id: "running",
                 metricStat: metric("RunningTaskCount", "ECS/ContainerInsights", [
-                  { name: "ClusterName", value: props.clusterName },
-                  { name: "ServiceName", value: props.serviceName },
+                  { name: "ClusterName", value: props.cluster.name },
+                  { name: "ServiceName", value: props.service.name },
                 ]),
                 returnData: false,
               },
@@ -136,13 +167,12 @@ export class WorkerAutoscaling extends Construct {
       "worker_backlog",
     );
 
+    const fromZeroNames = workerAlarmNames(props.namePrefix, SCALE_FROM_ZERO_ALARM.key);
     const fromZero = pin(
       new AppautoscalingPolicy(this, "from-zero", {
         name: `${props.namePrefix}-worker-scale-from-zero`,
         policyType: "StepScaling",
-        serviceNamespace: this.target.serviceNamespace,
-        scalableDimension: this.target.scalableDimension,
-        resourceId: this.target.resourceId,
+        ...scaled,
         stepScalingPolicyConfiguration: {
           adjustmentType: "ChangeInCapacity",
           cooldown: props.scaleOutCooldownSeconds,
@@ -150,21 +180,40 @@ export class WorkerAutoscaling extends Construct {
           stepAdjustment: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
         },
       }),
-      "worker_scale_from_zero",
+      fromZeroNames.logicalId,
     );
     this.scaleFromZeroAlarm = pin(
       new CloudwatchMetricAlarm(this, "from-zero-alarm", {
-        alarmName: `${props.namePrefix}-worker-scale-from-zero`,
+        alarmName: fromZeroNames.alarmName,
         alarmDescription: "Jobs wait and no worker task runs: start one (scaling action, not a page)",
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         threshold: 1,
         evaluationPeriods: 1,
         treatMissingData: "notBreaching",
-        metricQuery: backlogWithoutWorkersQuery(props.queueName, props.clusterName, props.serviceName),
+        metricQuery: backlogWithoutWorkersQuery(props.queue, props.cluster, props.service),
         alarmActions: [fromZero.arn],
         tags: props.tags,
       }),
-      "worker_scale_from_zero",
+      fromZeroNames.logicalId,
+    );
+  }
+}
+
+/**
+ * Guards for literal settings (the stack's come from variables, which validate
+ * them at plan time); `prefix` is how the caller's props reach them (`scaling.`).
+ */
+export function checkScalingSettings(construct: string, prefix: string, settings: WorkerScalingSettings): void {
+  const literal = (n: number) => !Token.isUnresolved(n);
+  const { minCount, maxCount, backlogPerTask } = settings;
+  if (literal(minCount) && literal(maxCount) && minCount > maxCount) {
+    throw new Error(
+      `${construct}: ${prefix}minCount (${minCount}) is above ${prefix}maxCount (${maxCount}): raise ${prefix}maxCount or lower ${prefix}minCount`,
+    );
+  }
+  if (literal(backlogPerTask) && backlogPerTask <= 0) {
+    throw new Error(
+      `${construct}: ${prefix}backlogPerTask is ${backlogPerTask}: give the visible jobs per task to aim for, above 0`,
     );
   }
 }

@@ -1,25 +1,32 @@
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import type { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { Fn } from "cdktf";
+import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import { pin } from "../pin.js";
+import type { Tags } from "../tags.js";
+import type { AnalysisQueue } from "./compute-locals.js";
 
 export interface WorkerTaskRoleProps {
   /** Prefix of the role's name (the project name). */
   readonly namePrefix: string;
-  /** Trust policy: ECS tasks may assume the role. */
-  readonly assumeRolePolicy: string;
+  /** Trust policy: who may assume the role (ECS tasks). */
+  readonly assumeRolePolicy: DataAwsIamPolicyDocument;
+  /** Bucket of uploaded videos and analysis results (from outside the stack: a name). */
   readonly bucketName: string;
   /** Key prefixes of uploaded videos that the worker reads, each ending in "/". */
   readonly videoPrefixes: string[];
-  /** ARN of the analysis queue. */
-  readonly queueArn: string;
-  /** Region, account and cluster of the tasks, for the task protection ARN. */
+  /** The analysis job queue the worker consumes. */
+  readonly queue: AnalysisQueue;
+  /** Region of the tasks, for the task protection ARN. */
   readonly region: string;
+  /** Account of the tasks, for the task protection ARN. */
   readonly accountId: string;
-  readonly clusterName: string;
-  readonly tags?: { [key: string]: string };
+  /** Cluster of the tasks, for the task protection ARN. */
+  readonly cluster: EcsCluster;
+  /** Tags of the role. @default - none */
+  readonly tags?: Tags;
 }
 
 /**
@@ -28,10 +35,12 @@ export interface WorkerTaskRoleProps {
  * `data.aws_iam_policy_document.worker_task`. The backend keeps the shared task role.
  */
 export class WorkerTaskRole extends Construct {
+  /** `aws_iam_role.worker_task`. */
   readonly role: IamRole;
 
   constructor(scope: Construct, id: string, props: WorkerTaskRoleProps) {
     super(scope, id);
+    if (!Token.isUnresolved(props.videoPrefixes)) checkVideoPrefixes(props.videoPrefixes);
     const bucket = `arn:aws:s3:::${props.bucketName}`;
     const document = pin(
       new DataAwsIamPolicyDocument(this, "document", {
@@ -45,7 +54,7 @@ export class WorkerTaskRole extends Construct {
               "sqs:ChangeMessageVisibility",
               "sqs:GetQueueAttributes",
             ],
-            resources: [props.queueArn],
+            resources: [props.queue.arn],
           },
           {
             sid: "ReadUploadedVideos",
@@ -71,7 +80,7 @@ export class WorkerTaskRole extends Construct {
             sid: "ScaleInProtection",
             // Task ids are not known before the tasks run; this is the cluster's task ARN pattern.
             actions: ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
-            resources: [`arn:aws:ecs:${props.region}:${props.accountId}:task/${props.clusterName}/*`],
+            resources: [`arn:aws:ecs:${props.region}:${props.accountId}:task/${props.cluster.name}/*`],
           },
         ],
       }),
@@ -81,7 +90,7 @@ export class WorkerTaskRole extends Construct {
       new IamRole(this, "role", {
         name: `${props.namePrefix}-worker-task`,
         description: "Task role of the video-analysis worker: the analysis queue, its S3 prefixes, task protection",
-        assumeRolePolicy: props.assumeRolePolicy,
+        assumeRolePolicy: props.assumeRolePolicy.json,
         tags: props.tags,
       }),
       "worker_task",
@@ -94,5 +103,19 @@ export class WorkerTaskRole extends Construct {
       }),
       "worker_task",
     );
+  }
+}
+
+/** Literal prefixes (the stack's come from a variable, which validates them at plan time). */
+function checkVideoPrefixes(prefixes: string[]): void {
+  if (prefixes.length === 0) {
+    throw new Error('WorkerTaskRole: videoPrefixes is empty: give the key prefixes of uploads, such as ["uploads/"]');
+  }
+  for (const prefix of prefixes) {
+    if (!Token.isUnresolved(prefix) && (!prefix.endsWith("/") || /[*?]/.test(prefix))) {
+      throw new Error(
+        `WorkerTaskRole: videoPrefixes has "${prefix}": give a key prefix that ends in "/" without wildcards, such as "uploads/"`,
+      );
+    }
   }
 }

@@ -35,18 +35,27 @@ export interface StackGraph {
   variables: { name: string; usedBy: number }[];
 }
 
-/** Concern of each top-level construct of the stack (its construct path's first part). */
+/** Concern of each construct of the stack, by its construct path below the stack (the longest match wins). */
 const CONCERNS: Record<string, string> = {
   cluster: "cluster",
   "tasks-security-group": "cluster",
   "backend-service": "backend",
   "worker-service": "worker",
-  "worker-autoscaling": "scaling",
+  "worker-service/autoscaling": "scaling",
   "task-roles": "iam",
   "video-pipeline-access": "iam",
-  "worker-task-role": "iam",
-  "worker-alarms": "alarms",
+  "worker-service/task-role": "iam",
+  "worker-service/alarms": "alarms",
 };
+
+function concernOf(path: string | undefined): string {
+  const parts = path?.split("/").slice(1) ?? [];
+  for (let n = parts.length; n > 0; n--) {
+    const concern = CONCERNS[parts.slice(0, n).join("/")];
+    if (concern) return concern;
+  }
+  return "other";
+}
 
 export const GROUPS: GraphGroup[] = [
   { id: "cluster", label: "Cluster and network" },
@@ -82,14 +91,13 @@ export function stackGraph(stack: StackJson): StackGraph {
   const all = elements(stack);
   const nodes: GraphNode[] = [...all.values()]
     .map((e) => {
-      const top = e.path?.split("/")[1] ?? "";
       return {
         id: nodeId(e.address),
         address: e.address,
         type: e.type,
         name: e.name,
         data: e.mode === "data",
-        group: e.mode === "data" ? "data" : (CONCERNS[top] ?? "other"),
+        group: e.mode === "data" ? "data" : concernOf(e.path),
       };
     })
     .sort((a, b) => a.address.localeCompare(b.address));

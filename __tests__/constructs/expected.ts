@@ -1,0 +1,48 @@
+/**
+ * Expected parts of synthesized task definitions, shared by the construct tests
+ * and the stack's synth test: what the worker's contract asks of its container,
+ * and the awslogs configuration every container gets.
+ */
+import type { ContainerDefinition } from "../../stacks/constructs/container-definition.js";
+import { WORKER_CONTRACT as CONTRACT } from "../../worker-src/src/contract.js";
+
+/** The worker container's settings that come from the contract (all but the shared variables). */
+export const CONTRACT_CONTAINER = {
+  stopTimeout: CONTRACT.stop.stopTimeoutS,
+  linuxParameters: { initProcessEnabled: true },
+  readonlyRootFilesystem: true,
+  mountPoints: [
+    { sourceVolume: "scratch", containerPath: CONTRACT.paths.scratchDir, readOnly: false },
+    { sourceVolume: "tmp", containerPath: CONTRACT.paths.tmpDir, readOnly: false },
+  ],
+  healthCheck: {
+    command: CONTRACT.healthCheck.command,
+    interval: CONTRACT.healthCheck.intervalS,
+    timeout: CONTRACT.healthCheck.timeoutS,
+    retries: CONTRACT.healthCheck.retries,
+    startPeriod: CONTRACT.healthCheck.startPeriodS,
+  },
+} satisfies Partial<ContainerDefinition>;
+
+/** The variables through which the worker reads the contract, after the shared ones. */
+export const CONTRACT_ENVIRONMENT: ContainerDefinition["environment"] = [
+  { name: CONTRACT.env.shutdownGraceS, value: String(CONTRACT.stop.shutdownGraceS) },
+  { name: CONTRACT.env.scratchDir, value: CONTRACT.paths.scratchDir },
+  { name: CONTRACT.env.healthFile, value: CONTRACT.paths.healthFile },
+  { name: CONTRACT.env.metricsNamespace, value: CONTRACT.metrics.namespace },
+];
+
+/** The awslogs configuration of service `name`'s container: its log group, region and stream prefix. */
+export function awslogs(name: string, region: string): ContainerDefinition["logConfiguration"] {
+  return {
+    logDriver: "awslogs",
+    options: {
+      "awslogs-group": `\${aws_cloudwatch_log_group.${name}.name}`,
+      "awslogs-region": region,
+      "awslogs-stream-prefix": name,
+    },
+  };
+}
+
+/** Task definition arguments that only optional settings write. */
+export const OPTIONAL_TASK_ARGUMENTS = ["volume", "ephemeral_storage", "skip_destroy", "lifecycle"];
