@@ -400,7 +400,7 @@ describe("worker operations", () => {
     expect(container("worker").environment.slice(3)).toEqual(CONTRACT_ENVIRONMENT);
     expect(CONTRACT.stop.shutdownGraceS).toBeLessThan(CONTRACT.stop.stopTimeoutS);
     expect(td).toMatchObject({
-      volume: [{ name: "scratch" }, { name: "tmp" }],
+      volume: [{ name: "scratch" }],
       ephemeral_storage: { size_in_gib: "${var.worker_ephemeral_storage_gib}" },
       skip_destroy: true,
       lifecycle: { create_before_destroy: true },

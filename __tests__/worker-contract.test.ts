@@ -35,6 +35,7 @@ describe("the worker's task definition follows the contract", () => {
       [CONTRACT.env.shutdownGraceS]: String(CONTRACT.stop.shutdownGraceS),
       [CONTRACT.env.scratchDir]: CONTRACT.paths.scratchDir,
       [CONTRACT.env.healthFile]: CONTRACT.paths.healthFile,
+      [CONTRACT.env.tmpDir]: CONTRACT.paths.tmpDir,
       [CONTRACT.env.metricsNamespace]: CONTRACT.metrics.namespace,
     });
     expect(Object.keys(env)).toEqual(expect.arrayContaining([CONTRACT.env.queueUrl, CONTRACT.env.bucket]));
@@ -55,9 +56,10 @@ describe("the worker's task definition follows the contract", () => {
     });
   });
 
-  it("mounts a writable volume at the scratch path, which holds the health file", () => {
-    expect(worker.mountPoints?.map((m) => m.containerPath)).toContain(CONTRACT.paths.scratchDir);
+  it("mounts a writable volume at the scratch path, which holds the health file and TMPDIR", () => {
+    expect(worker.mountPoints?.map((m) => m.containerPath)).toEqual([CONTRACT.paths.scratchDir]);
     expect(CONTRACT.paths.healthFile.startsWith(`${CONTRACT.paths.scratchDir}/`)).toBe(true);
+    expect(CONTRACT.paths.tmpDir.startsWith(`${CONTRACT.paths.scratchDir}/`)).toBe(true);
   });
 });
 
@@ -96,5 +98,6 @@ describe("the worker's Dockerfile follows the contract", () => {
   it("sets the contract's paths as the image's defaults", () => {
     expect(dockerfile).toMatch(new RegExp(`${CONTRACT.env.scratchDir}=${CONTRACT.paths.scratchDir}\\b`));
     expect(dockerfile).toMatch(new RegExp(`${CONTRACT.env.healthFile}=${CONTRACT.paths.healthFile}\\b`));
+    expect(dockerfile).toMatch(new RegExp(`${CONTRACT.env.tmpDir}=${CONTRACT.paths.tmpDir}\\b`));
   });
 });

@@ -11,10 +11,7 @@ export const CONTRACT_CONTAINER = {
   stopTimeout: CONTRACT.stop.stopTimeoutS,
   linuxParameters: { initProcessEnabled: true },
   readonlyRootFilesystem: true,
-  mountPoints: [
-    { sourceVolume: "scratch", containerPath: CONTRACT.paths.scratchDir, readOnly: false },
-    { sourceVolume: "tmp", containerPath: CONTRACT.paths.tmpDir, readOnly: false },
-  ],
+  mountPoints: [{ sourceVolume: "scratch", containerPath: CONTRACT.paths.scratchDir, readOnly: false }],
   healthCheck: {
     command: CONTRACT.healthCheck.command,
     interval: CONTRACT.healthCheck.intervalS,
@@ -29,6 +26,7 @@ export const CONTRACT_ENVIRONMENT: ContainerDefinition["environment"] = [
   { name: CONTRACT.env.shutdownGraceS, value: String(CONTRACT.stop.shutdownGraceS) },
   { name: CONTRACT.env.scratchDir, value: CONTRACT.paths.scratchDir },
   { name: CONTRACT.env.healthFile, value: CONTRACT.paths.healthFile },
+  { name: CONTRACT.env.tmpDir, value: CONTRACT.paths.tmpDir },
   { name: CONTRACT.env.metricsNamespace, value: CONTRACT.metrics.namespace },
 ];
 

@@ -108,7 +108,7 @@ describe("by default (operations on)", () => {
     // THEN
     expect(taskDefinition).toMatchObject({
       ephemeral_storage: { size_in_gib: 40 },
-      volume: [{ name: "scratch" }, { name: "tmp" }],
+      volume: [{ name: "scratch" }],
       skip_destroy: true,
       lifecycle: { create_before_destroy: true },
     });

@@ -190,14 +190,16 @@ function contractEnvironment(): { [name: string]: string } {
     [CONTRACT.env.shutdownGraceS]: String(CONTRACT.stop.shutdownGraceS),
     [CONTRACT.env.scratchDir]: CONTRACT.paths.scratchDir,
     [CONTRACT.env.healthFile]: CONTRACT.paths.healthFile,
+    [CONTRACT.env.tmpDir]: CONTRACT.paths.tmpDir,
     [CONTRACT.env.metricsNamespace]: CONTRACT.metrics.namespace,
   };
 }
 
 /**
  * How the worker's tasks start, stop and are replaced: the contract's stop timeout
- * (the worker drains for less), an init process, a read-only root with writable
- * scratch and /tmp volumes on the task's storage, the contract's health check, a
+ * (the worker drains for less), an init process, a read-only root with one writable
+ * scratch volume on the task's storage (TMPDIR lies inside it: a volume at /tmp would
+ * be root-owned on Fargate, as the image does not declare it), the contract's health check, a
  * task count the autoscaler owns, and kept revisions for rollbacks.
  */
 function gracefulDeploys(ephemeralStorageGib: number): Partial<FargateServiceProps> {
@@ -205,7 +207,7 @@ function gracefulDeploys(ephemeralStorageGib: number): Partial<FargateServicePro
     stopTimeoutSeconds: CONTRACT.stop.stopTimeoutS,
     initProcessEnabled: true,
     readonlyRootFilesystem: true,
-    scratchVolumes: { scratch: CONTRACT.paths.scratchDir, tmp: CONTRACT.paths.tmpDir },
+    scratchVolumes: { scratch: CONTRACT.paths.scratchDir },
     ephemeralStorageGib,
     healthCheck: {
       command: CONTRACT.healthCheck.command,
