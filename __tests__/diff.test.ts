@@ -1,13 +1,12 @@
 /**
  * synth-and-diff end to end, through the command, on variants of the real stack.
  */
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../tools/lib/project.js";
 import { bodyLines, runTool } from "./helpers/cli.js";
+import { cloneWorkingTree, git } from "./helpers/clone.js";
 import { synthCompute } from "./helpers/synth.js";
 import { stackVariants, withWorkerContainer } from "./helpers/variants.js";
 
@@ -258,27 +257,9 @@ describe("bad input", () => {
 
 describe("--base-ref", () => {
   let clone: string;
-  beforeAll(() => {
-    // A clone of this repository, with the working tree's app and tools committed on top
-    // (HEAD~1), then one more commit that changes the stack (HEAD).
-    clone = join(mkdtempSync(join(tmpdir(), "cricksy-clone-")), "repo");
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", ...args], { cwd: clone });
-    execFileSync("git", ["clone", "-q", PROJECT_ROOT, clone]);
-    for (const entry of [
-      "main.ts",
-      "stacks",
-      "tools",
-      "worker-src/src",
-      "cdktf.json",
-      "package.json",
-      "tsconfig.json",
-    ]) {
-      cpSync(join(PROJECT_ROOT, entry), join(clone, entry), { recursive: true });
-    }
-    git("add", "-A");
-    git("commit", "-q", "--allow-empty", "-m", "the working tree as it is");
-    symlinkSync(join(PROJECT_ROOT, "node_modules"), join(clone, "node_modules"), "dir");
+  beforeAll(async () => {
+    // The working tree committed in a scratch clone (HEAD~1), then one more commit that changes the stack (HEAD).
+    clone = await cloneWorkingTree();
     // The change: the app overrides one attribute of the stack (public cdktf API, by address).
     const appFile = join(clone, "main.ts");
     const source = readFileSync(appFile, "utf8");
@@ -290,7 +271,7 @@ describe("--base-ref", () => {
         'app.node.findChild("compute").addOverride("resource.aws_ecs_service.backend.health_check_grace_period_seconds", 90);\napp.synth();',
       ),
     );
-    git("commit", "-q", "-am", "backend: longer health check grace period");
+    await git(clone, "commit", "-q", "-am", "backend: longer health check grace period");
   });
 
   it("synthesizes the commit in a temporary worktree and compares it with the working tree", async () => {
@@ -307,9 +288,7 @@ describe("--base-ref", () => {
       "Summary: 0 to create, 1 to update, 0 to destroy; 0 security changes",
       "",
     ]);
-    expect(execFileSync("git", ["worktree", "list"], { cwd: clone, encoding: "utf8" }).trim().split("\n")).toHaveLength(
-      1,
-    );
+    expect((await git(clone, "worktree", "list")).trim().split("\n")).toHaveLength(1);
     expect((await runTool("diff", ["--base-ref", "HEAD"], { root: clone })).code).toBe(0);
   });
 

@@ -24,6 +24,8 @@ export interface ProcessOptions {
   stdio?: "pipe" | "inherit";
   /** Written to the program's stdin, which is then closed. Default: stdin is closed at once. */
   input?: string;
+  /** Stop the program (SIGTERM) after this long; it then ends as killed (143). Default: no limit. */
+  timeoutMs?: number;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -38,17 +40,20 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
+    const timer = options.timeoutMs ? setTimeout(() => child.kill("SIGTERM"), options.timeoutMs) : undefined;
     child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
     let failed = false;
     child.on("error", (error: NodeJS.ErrnoException) => {
       failed = true;
+      clearTimeout(timer);
       const why = error.code === "ENOENT" ? "is not installed or not on PATH" : `could not start (${error.code})`;
       reject(
         new ProcessError(`${command} ${why}`, { command: line, code: 127, stdout: "", stderr: "" }, { cause: error }),
       );
     });
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       if (failed) return;
       resolve({
         command: line,
