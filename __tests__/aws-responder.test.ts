@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsResponder, startAwsResponder } from "../tools/lib/terraform/aws-responder.js";
 import { defaultDlqName, planInputs, queuesFor, regionOf } from "../tools/lib/terraform/inputs.js";
 import { LEGACY_TFVARS, STAGING_TFVARS } from "./helpers/fixtures.js";
-import { offlinePlans, planJson } from "./helpers/plan.js";
+import { type OfflinePlan, offlinePlans, planJson } from "./helpers/plan.js";
 import { synthCompute } from "./helpers/synth.js";
 
 const ACCOUNT = "210987654321";
@@ -179,18 +179,25 @@ output "dlq" { value = [data.aws_sqs_queue.dlq.url, data.aws_sqs_queue.dlq.arn] 
 
 describe('data "aws_sqs_queue" in a real offline plan (AWS provider 5.100.0)', () => {
   const plans = offlinePlans();
-  let module: string;
-  beforeAll(() => {
-    module = mkdtempSync(join(tmpdir(), "cricksy-lookups-"));
+  let right: OfflinePlan;
+  let wrong: OfflinePlan;
+  beforeAll(async () => {
+    const module = mkdtempSync(join(tmpdir(), "cricksy-lookups-"));
     writeFileSync(join(module, "main.tf"), LOOKUPS);
+    [right, wrong] = await Promise.all([
+      plans.plan({ module, accountId: ACCOUNT, vars: { aws_region: "eu-west-1", analysis_queue_name: "jobs" } }),
+      // SQS knows the dead-letter queue under another name than the configuration looks up
+      plans.plan({
+        module,
+        accountId: ACCOUNT,
+        queues: [{ name: "jobs", deadLetterQueue: "jobs-dead-letters" }, { name: "jobs-dead-letters" }],
+        vars: { analysis_queue_name: "jobs" },
+      }),
+    ]);
   });
 
-  it("plans with the queues the inputs name, in their region, asking only these calls", async () => {
-    const { workdir, result } = await plans.plan({
-      module,
-      accountId: ACCOUNT,
-      vars: { aws_region: "eu-west-1", analysis_queue_name: "jobs" },
-    });
+  it("plans with the queues the inputs name, in their region, asking only these calls", () => {
+    const { workdir, result } = right;
     const outputs = planJson(result).output_changes ?? {};
     expect(outputs.queue.after).toEqual([workdir.aws.queueUrl("jobs"), `arn:aws:sqs:eu-west-1:${ACCOUNT}:jobs`]);
     expect(outputs.dlq.after).toEqual([
@@ -215,13 +222,8 @@ describe('data "aws_sqs_queue" in a real offline plan (AWS provider 5.100.0)', (
     expect(attributes?.input).toEqual({ AttributeNames: ["QueueArn"], QueueUrl: workdir.aws.queueUrl("jobs") });
   });
 
-  it("fails on a wrong dead-letter queue name with Terraform's error naming the queue", async () => {
-    const { workdir, result } = await plans.plan({
-      module,
-      accountId: ACCOUNT,
-      queues: [{ name: "jobs", deadLetterQueue: "jobs-dead-letters" }, { name: "jobs-dead-letters" }],
-      vars: { analysis_queue_name: "jobs" },
-    });
+  it("fails on a wrong dead-letter queue name with Terraform's error naming the queue", () => {
+    const { workdir, result } = wrong;
     expect(result.code).toBe(1);
     expect(result.json).toBeUndefined();
     expect(result.stderr).toContain("Error: reading SQS Queue (jobs-dlq) URL: couldn't find resource");

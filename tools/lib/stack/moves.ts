@@ -7,7 +7,8 @@
  *
  * - only addresses of the same mode and type pair up, each at most once;
  * - pairs rank by the share of attributes with equal values, where both sides
- *   give attributes (two synths), then by how close the two names are;
+ *   give attributes (two synths), then by how alike the two names are (shared
+ *   letter pairs: `analysis_worker` is closer to `worker` than to `api_service`);
  * - a pair is proposed when half its attributes or more are alike, when there
  *   are no attributes to compare (a state's values against a configuration's
  *   expressions: the closest names pair), or when it is the only address of its
@@ -28,20 +29,27 @@ export interface Move {
   type: string;
 }
 
-/** Edit distance between two addresses. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
+/** How alike two names are: the Dice coefficient of their letter pairs (1 the same, 0 nothing shared). */
+function nameLikeness(a: string, b: string): number {
+  if (a === b) return 1;
+  const pairs = (s: string) => Array.from({ length: Math.max(s.length - 1, 0) }, (_, i) => s.slice(i, i + 2));
+  const left = pairs(a);
+  const right = pairs(b);
+  if (left.length + right.length === 0) return 0;
+  const pool = [...right];
+  let shared = 0;
+  for (const pair of left) {
+    const at = pool.indexOf(pair);
+    if (at >= 0) {
+      shared++;
+      pool.splice(at, 1);
     }
   }
-  return row[b.length];
+  return (2 * shared) / (left.length + right.length);
 }
+
+/** The name in an address: `worker` of `aws_ecs_service.worker`. */
+const nameOf = (address: string) => address.split(".").at(-1) ?? address;
 
 /** Share of attributes (of either side) whose values are equal; undefined when a side has none to compare. */
 function similarity(a: MoveCandidate, b: MoveCandidate): number | undefined {
@@ -62,9 +70,14 @@ export function proposeMoves(removed: MoveCandidate[], added: MoveCandidate[]): 
     .flatMap((from) =>
       added
         .filter((to) => kind(to) === kind(from))
-        .map((to) => ({ from, to, alike: similarity(from, to), d: distance(from.address, to.address) })),
+        .map((to) => ({
+          from,
+          to,
+          alike: similarity(from, to),
+          names: nameLikeness(nameOf(from.address), nameOf(to.address)),
+        })),
     )
-    .sort((x, y) => (y.alike ?? 0) - (x.alike ?? 0) || x.d - y.d);
+    .sort((x, y) => (y.alike ?? 0) - (x.alike ?? 0) || y.names - x.names);
   const usedFrom = new Set<string>();
   const usedTo = new Set<string>();
   const moves: Move[] = [];
