@@ -59,7 +59,11 @@ export const varFilesOf = (options: PlanOptions): string[] => [
   ...(options.varFiles ?? []),
 ];
 
-/** `terraform init` (once per folder), `terraform plan -out`, then the plan as JSON. Never throws on a failed plan. */
+/**
+ * `terraform init` (once per folder), `terraform plan -out`, then the plan as JSON. Never throws on a
+ * failed plan. In an offline workdir, call `workdir.plan` instead: it also sets the loopback AWS up
+ * for the plan's inputs.
+ */
 export async function plan(dir: string, options: PlanOptions = {}): Promise<PlanResult> {
   if (!existsSync(join(dir, ".terraform"))) await terraformOk(dir, "init", ["-input=false"]);
   const args = ["-input=false", "-lock=false", "-out=tfplan", `-refresh=${options.refresh ?? false}`];
