@@ -1,16 +1,20 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { copyFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify, stripVTControlCharacters } from "node:util";
+import { stripVTControlCharacters } from "node:util";
 import { describe, expect, it } from "vitest";
-import { startStsResponder } from "../tools/lib/sts-responder.js";
-import { assertTerraform, offlineOverride, PROJECT_ROOT, terraformEnv } from "../tools/lib/terraform.js";
-import { LEGACY_STATE, LEGACY_TFVARS } from "./helpers/fixtures.js";
+import { runProcessOk } from "../tools/lib/cli/process.js";
+import { PROJECT_ROOT } from "../tools/lib/project.js";
+import { assertTerraform, terraformEnv } from "../tools/lib/terraform/run.js";
+import { offlineWorkdir } from "../tools/lib/terraform/workdir.js";
+import { LEGACY_STATE, LEGACY_TFVARS, newResources } from "./helpers/fixtures.js";
 import { synthCompute } from "./helpers/synth.js";
 
-const exec = promisify(execFile);
+const npmSynth = (outdir: string, env: NodeJS.ProcessEnv = {}) =>
+  runProcessOk("npm", ["run", "-s", "synth"], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
+  });
 
 describe("the app, as `npm run synth` and cdktf-cli run it", () => {
   it("is the command of cdktf.json, and npm run synth runs it", () => {
@@ -24,7 +28,7 @@ describe("the app, as `npm run synth` and cdktf-cli run it", () => {
 
   it("writes the manifest and stacks/compute/cdk.tf.json, identical to an in-process synth", async () => {
     outdir = join(mkdtempSync(join(tmpdir(), "cricksy-app-")), "cdktf.out");
-    await exec("npm", ["run", "-s", "synth"], { cwd: PROJECT_ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir } });
+    await npmSynth(outdir);
     const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
     expect(manifest.stacks.compute).toMatchObject({
       name: "compute",
@@ -37,39 +41,37 @@ describe("the app, as `npm run synth` and cdktf-cli run it", () => {
 
   async function cdktfDiff(out: string) {
     const stackDir = join(out, "stacks", "compute");
-    const sts = await startStsResponder({ accountId: "123456789012" });
+    // The offline harness in the stack's own folder (kept): override, state, loopback AWS for these inputs.
+    const workdir = await offlineWorkdir({ dir: stackDir, stateFile: LEGACY_STATE });
     try {
-      await writeFile(join(stackDir, "override.tf.json"), JSON.stringify(offlineOverride(sts.url)));
-      await copyFile(LEGACY_STATE, join(stackDir, "terraform.tfstate"));
-      const { stdout } = await exec(
+      await workdir.prepare({ varFile: LEGACY_TFVARS });
+      const { stdout } = await runProcessOk(
         join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"),
         ["diff", "compute", "--skip-synth", "--skip-provider-lock", "--output", out, "--var-file", LEGACY_TFVARS],
         // cdktf diff has no -refresh=false of its own; Terraform takes it from TF_CLI_ARGS_plan.
         { cwd: PROJECT_ROOT, env: terraformEnv({ CI: "1", TF_CLI_ARGS_plan: "-refresh=false", NO_COLOR: "1" }) },
       );
-      expect(sts.calls).toContain("GetCallerIdentity");
+      expect(workdir.aws.calls.map((c) => c.action)).toContain("GetCallerIdentity");
       // cdktf-cli colours Terraform's output whatever NO_COLOR says
       return stripVTControlCharacters(stdout);
     } finally {
-      await sts.close();
+      await workdir.dispose();
     }
   }
 
   it("plans, through `cdktf diff --skip-synth`, the worker's operations against the legacy state", async () => {
     await assertTerraform();
     const stdout = await cdktfDiff(outdir);
-    // 10 new resources and the new task definition revision; the service points at it.
-    expect(stdout).toContain("Plan: 11 to add, 1 to change, 1 to destroy.");
+    // What the state lacks and the new task definition revision; the service points at it.
+    const added = newResources(synthCompute().json).length + 1;
+    expect(stdout).toContain(`Plan: ${added} to add, 1 to change, 1 to destroy.`);
     expect(stdout).toMatch(/aws_ecs_task_definition\.worker.* must be replaced/);
   });
 
   it("in legacy-parity mode (CRICKSY_LEGACY_PARITY=1) plans No changes against the legacy state", async () => {
     await assertTerraform();
     const parity = join(mkdtempSync(join(tmpdir(), "cricksy-app-")), "cdktf.out");
-    await exec("npm", ["run", "-s", "synth"], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, CDKTF_OUTDIR: parity, CRICKSY_LEGACY_PARITY: "1" },
-    });
+    await npmSynth(parity, { CRICKSY_LEGACY_PARITY: "1" });
     const written = JSON.parse(readFileSync(join(parity, "stacks", "compute", "cdk.tf.json"), "utf8"));
     expect(written).toEqual(synthCompute({ workerOperations: false }).json);
     const stdout = await cdktfDiff(parity);

@@ -1,21 +1,29 @@
 /**
  * synth-and-diff end to end, through the command, on variants of the real stack.
  */
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../tools/lib/terraform.js";
 import { bodyLines, runTool } from "./helpers/cli.js";
+import { cloneWorkingTree, git } from "./helpers/clone.js";
 import { synthCompute } from "./helpers/synth.js";
-import { stackVariants } from "./helpers/variants.js";
+import { stackVariants, withWorkerContainer } from "./helpers/variants.js";
 
 let v: ReturnType<typeof stackVariants>;
 beforeAll(() => {
   v = stackVariants();
 });
 const diff = (base: string, head: string, ...args: string[]) => runTool("diff", [base, head, ...args]);
+
+/** A copy of a synth whose cluster block is null. */
+function withNullBlock(file: string): string {
+  const json = JSON.parse(readFileSync(file, "utf8"));
+  json.resource.aws_ecs_cluster.main = null;
+  const copy = join(mkdtempSync(join(tmpdir(), "cricksy-bad-")), "cdk.tf.json");
+  writeFileSync(copy, JSON.stringify(json));
+  return copy;
+}
 
 describe("no change", () => {
   it("says so and exits 0, for files and cdktf.out folders alike", async () => {
@@ -189,17 +197,9 @@ describe("a changed backend key", () => {
 
 describe("JSON-encoded attributes", () => {
   it("compares container definitions structurally, attribute by attribute", async () => {
-    const definitions = v.base.json.resource.aws_ecs_task_definition.worker.container_definitions as string;
-    const head = synthCompute({}, (stack) => {
-      const td = stack.node.findChild("worker-service").node.findChild("task-definition") as unknown as {
-        addOverride(path: string, value: unknown): void;
-      };
-      td.addOverride(
-        "container_definitions",
-        definitions
-          .replace('"essential" = true', '"essential" = true, "cpu" = 256')
-          .replace('"awslogs-stream-prefix" = "worker"', '"awslogs-stream-prefix" = "analysis"'),
-      );
+    const head = await withWorkerContainer((container) => {
+      container.cpu = 256;
+      (container.logConfiguration as { options: Record<string, string> }).options["awslogs-stream-prefix"] = "analysis";
     });
     const result = await diff(v.base.file, head.file);
     expect(bodyLines(result.stdout)).toEqual([
@@ -217,7 +217,14 @@ describe("JSON-encoded attributes", () => {
 describe("bad input", () => {
   it.each([
     [["/no/such/cdk.tf.json", "B"], "diff: /no/such/cdk.tf.json does not exist\n"],
-    [["README.md", "B"], /^diff: README\.md is not JSON: /],
+    [["README.md", "B"], "diff: README.md is not JSON\n"],
+    [["OUTDIR", "OUTDIR", "--stack", "other"], /^diff: \S+ has no stack "other"; it holds: compute\n$/],
+    [["NULL_BLOCK", "B"], /^diff: \S+: aws_ecs_cluster\.main is null, not a block \(an object\)\n$/],
+    [
+      ["BASE", "BASE", "--fail-on", ""],
+      "diff: --fail-on needs at least one of destroy, stateful, address, backend, security, any\n",
+    ],
+    [["BASE", "BASE", "--no-such-option"], /^diff: Unknown option '--no-such-option'\..*; see --help\n$/],
     [
       ["package.json", "B"],
       'diff: package.json is not a synthesized stack: it has no terraform, resource or "//" metadata block\n',
@@ -230,7 +237,15 @@ describe("bad input", () => {
     ],
     [["BASE"], /^diff: usage: npm run -s diff -- /],
   ])("%j: one clear line, exit 1", async (args, message) => {
-    const resolved = args.map((a) => (a === "BASE" ? v.base.file : a === "B" ? v.base.file : a));
+    const resolved = args.map((a) =>
+      a === "BASE" || a === "B"
+        ? v.base.file
+        : a === "OUTDIR"
+          ? v.base.outdir
+          : a === "NULL_BLOCK"
+            ? withNullBlock(v.base.file)
+            : a,
+    );
     const result = await runTool("diff", resolved);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
@@ -242,27 +257,21 @@ describe("bad input", () => {
 
 describe("--base-ref", () => {
   let clone: string;
-  beforeAll(() => {
-    // A clone of this repository, with the working tree's app and tools committed on top
-    // (HEAD~1), then one more commit that changes the stack (HEAD).
-    clone = join(mkdtempSync(join(tmpdir(), "cricksy-clone-")), "repo");
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", ...args], { cwd: clone });
-    execFileSync("git", ["clone", "-q", PROJECT_ROOT, clone]);
-    for (const entry of ["main.ts", "stacks", "tools", "cdktf.json", "package.json", "tsconfig.json"]) {
-      cpSync(join(PROJECT_ROOT, entry), join(clone, entry), { recursive: true });
-    }
-    git("add", "-A");
-    git("commit", "-q", "--allow-empty", "-m", "the working tree as it is");
-    symlinkSync(join(PROJECT_ROOT, "node_modules"), join(clone, "node_modules"), "dir");
-    const stackFile = join(clone, "stacks", "compute-stack.ts");
-    const source = readFileSync(stackFile, "utf8");
-    expect(source).toContain("healthCheckGracePeriodSeconds: 60,");
+  beforeAll(async () => {
+    // The working tree committed in a scratch clone (HEAD~1), then one more commit that changes the stack (HEAD).
+    clone = await cloneWorkingTree();
+    // The change: the app overrides one attribute of the stack (public cdktf API, by address).
+    const appFile = join(clone, "main.ts");
+    const source = readFileSync(appFile, "utf8");
+    expect(source.split("app.synth();")).toHaveLength(2);
     writeFileSync(
-      stackFile,
-      source.replace("healthCheckGracePeriodSeconds: 60,", "healthCheckGracePeriodSeconds: 90,"),
+      appFile,
+      source.replace(
+        "app.synth();",
+        'app.node.findChild("compute").addOverride("resource.aws_ecs_service.backend.health_check_grace_period_seconds", 90);\napp.synth();',
+      ),
     );
-    git("commit", "-q", "-am", "backend: longer health check grace period");
+    await git(clone, "commit", "-q", "-am", "backend: longer health check grace period");
   });
 
   it("synthesizes the commit in a temporary worktree and compares it with the working tree", async () => {
@@ -279,9 +288,7 @@ describe("--base-ref", () => {
       "Summary: 0 to create, 1 to update, 0 to destroy; 0 security changes",
       "",
     ]);
-    expect(execFileSync("git", ["worktree", "list"], { cwd: clone, encoding: "utf8" }).trim().split("\n")).toHaveLength(
-      1,
-    );
+    expect((await git(clone, "worktree", "list")).trim().split("\n")).toHaveLength(1);
     expect((await runTool("diff", ["--base-ref", "HEAD"], { root: clone })).code).toBe(0);
   });
 

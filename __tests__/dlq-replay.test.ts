@@ -10,7 +10,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { replay } from "../tools/lib/dlq.js";
+import { replay } from "../tools/lib/sqs/dlq.js";
 import { runTool } from "./helpers/cli.js";
 
 const credentials = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-2" };

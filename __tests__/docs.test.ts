@@ -4,12 +4,12 @@
  * line says `# skip-docs-test: <reason>` (AWS, Docker, the suites themselves).
  * Every `npm run` script that any block names, skipped or not, must exist.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../tools/lib/terraform.js";
+import { runProcess } from "../tools/lib/cli/process.js";
+import { PROJECT_ROOT } from "../tools/lib/project.js";
+import { cloneWorkingTree } from "./helpers/clone.js";
 
 interface Block {
   file: string;
@@ -74,49 +74,27 @@ describe("documented commands", () => {
 });
 
 /**
- * A scratch copy: a clone of the repository with the working tree's files on
- * top, committed (so that `--base-ref HEAD` is this tree), sharing node_modules and .venv.
+ * A scratch copy of the working tree (`--base-ref HEAD` is this tree), sharing
+ * node_modules and .venv (a block that runs the Python installer finds it current).
  */
 let scratch: string;
-beforeAll(() => {
-  scratch = join(mkdtempSync(join(tmpdir(), "cricksy-docs-")), "project");
-  execFileSync("git", ["clone", "-q", PROJECT_ROOT, scratch]);
-  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" })
-    .split("\n")
-    .filter((f) => f && existsSync(join(PROJECT_ROOT, f)));
-  for (const file of files) {
-    mkdirSync(dirname(join(scratch, file)), { recursive: true });
-    cpSync(join(PROJECT_ROOT, file), join(scratch, file));
-  }
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=docs", "-c", "user.email=docs@example.com", ...args], { cwd: scratch });
-  git("add", "-A");
-  git("commit", "-q", "--allow-empty", "-m", "the working tree");
-  symlinkSync(join(PROJECT_ROOT, "node_modules"), join(scratch, "node_modules"), "dir");
-  symlinkSync(join(PROJECT_ROOT, "worker-src", "node_modules"), join(scratch, "worker-src", "node_modules"), "dir");
-  // The Python test tools, as npm ci installed them (a block that runs the installer finds them current).
-  if (existsSync(join(PROJECT_ROOT, ".venv"))) symlinkSync(join(PROJECT_ROOT, ".venv"), join(scratch, ".venv"), "dir");
+beforeAll(async () => {
+  scratch = await cloneWorkingTree("cricksy-docs-");
 }, 120_000);
 
-function run(code: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      "bash",
-      ["-e", "-o", "pipefail", "-c", code],
-      {
-        cwd: scratch,
-        env: { ...process.env, CI: "true", NO_COLOR: "1" },
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: 300_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}` }),
-    );
+async function run(code: string): Promise<{ code: number; output: string }> {
+  const result = await runProcess("bash", ["-e", "-o", "pipefail", "-c", code], {
+    cwd: scratch,
+    env: { ...process.env, CI: "true", NO_COLOR: "1" },
+    timeoutMs: 300_000,
   });
+  return { code: result.code, output: `${result.stdout}${result.stderr}` };
 }
 
 for (const file of DOCS) {
   const runnable = blocks.filter((b) => b.file === file && !b.skip);
+  // A document without offline shell blocks (only prose, or only skipped blocks) has nothing to run.
+  if (runnable.length === 0) continue;
   describe(`${file}: offline shell blocks`, () => {
     it.each(runnable.map((b) => [`line ${b.line}: ${b.code.split("\n")[0]}`, b] as const))(
       "%s",

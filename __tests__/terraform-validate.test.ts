@@ -1,17 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OfflineWorkdir, offlineWorkdir, terraform, terraformOk } from "../tools/lib/terraform.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { terraformOk } from "../tools/lib/terraform/run.js";
+import type { OfflineWorkdir } from "../tools/lib/terraform/workdir.js";
+import { offlinePlans } from "./helpers/plan.js";
 import { synthCompute } from "./helpers/synth.js";
 
 describe("terraform validate", () => {
+  const plans = offlinePlans();
   let workdir: OfflineWorkdir;
   beforeAll(async () => {
-    workdir = await offlineWorkdir({ configFile: synthCompute().file });
+    workdir = await plans.workdir({ configFile: synthCompute().file });
     await terraformOk(workdir.dir, "init", ["-input=false"]);
   });
-  afterAll(() => workdir?.dispose());
 
   it("accepts the synthesized stack with the mirrored provider", async () => {
-    const result = await terraform(workdir.dir, "validate", ["-json"]);
+    const result = await workdir.terraform("validate", ["-json"]);
     const report = JSON.parse(result.stdout) as { valid: boolean; error_count: number; diagnostics: unknown[] };
     expect(report.diagnostics).toEqual([]);
     expect(report).toMatchObject({ valid: true, error_count: 0 });

@@ -4,9 +4,11 @@
  * failing validation of a run, so the cases run in two plans (a provider start
  * costs seconds), each message checked on its own.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OfflineWorkdir, offlineWorkdir, type PlanResult, plan } from "../tools/lib/terraform.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { PlanResult } from "../tools/lib/terraform/plan.js";
+import type { OfflineWorkdir } from "../tools/lib/terraform/workdir.js";
 import { LEGACY_TFVARS } from "./helpers/fixtures.js";
+import { offlinePlans } from "./helpers/plan.js";
 import { synthCompute } from "./helpers/synth.js";
 
 /** Terraform's diagnostics without the box drawing and line wrapping. */
@@ -67,17 +69,15 @@ const SECOND_RUN: [Record<string, string>, string][] = [
   [{ worker_max_count: "500" }, "worker_max_count must be a whole number from 1 to 100."],
 ];
 
+const plans = offlinePlans();
 let workdir: OfflineWorkdir;
 const results: PlanResult[] = [];
 beforeAll(async () => {
-  workdir = await offlineWorkdir({ configFile: synthCompute().file });
+  workdir = await plans.workdir({ configFile: synthCompute().file });
   for (const batch of [CASES, SECOND_RUN]) {
-    results.push(
-      await plan(workdir.dir, { varFile: LEGACY_TFVARS, vars: Object.assign({}, ...batch.map(([v]) => v)) }),
-    );
+    results.push(await workdir.plan({ varFile: LEGACY_TFVARS, vars: Object.assign({}, ...batch.map(([v]) => v)) }));
   }
 }, 180_000);
-afterAll(() => workdir?.dispose());
 
 describe("variable validations", () => {
   it("fail the plan: exit 1, no plan", () => {
@@ -97,7 +97,7 @@ describe("variable validations", () => {
   });
 
   it("accept the production inputs and a scale-to-zero setup with an alarm topic", async () => {
-    const result = await plan(workdir.dir, {
+    const result = await workdir.plan({
       varFile: LEGACY_TFVARS,
       vars: {
         worker_min_count: "0",

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodeJsonencode } from "../tools/lib/hcl-expr.js";
-import { PROJECT_ROOT } from "../tools/lib/terraform.js";
+import { PROJECT_ROOT } from "../tools/lib/project.js";
+import { decodeJsonencode } from "../tools/lib/stack/hcl.js";
 import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
 import { type SynthJson, synthCompute } from "./helpers/synth.js";
 
@@ -21,11 +21,11 @@ interface ContainerDefinition {
 let json: SynthJson;
 let worker: ContainerDefinition;
 
-beforeAll(() => {
+beforeAll(async () => {
   // GIVEN the default stack
   json = synthCompute().json;
   const td = json.resource.aws_ecs_task_definition.worker;
-  [worker] = decodeJsonencode(td.container_definitions as string) as ContainerDefinition[];
+  [worker] = (await decodeJsonencode(td.container_definitions as string)) as ContainerDefinition[];
 });
 
 describe("the worker's task definition follows the contract", () => {

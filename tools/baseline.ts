@@ -7,47 +7,41 @@
  *   npm run baseline            write the baseline
  *   npm run baseline -- --check compare only: exit 0 when equal, 2 with the diff otherwise
  */
-import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
-import { runCli } from "./lib/cli.js";
-import { loadStack } from "./lib/stack-json.js";
-import { synthApp } from "./lib/synth.js";
-import { PROJECT_ROOT } from "./lib/terraform.js";
+import { runCommand } from "./lib/cli/command.js";
+import { UsageError } from "./lib/cli/errors.js";
+import { render } from "./lib/diff/render.js";
+import { diffStacks } from "./lib/diff/stack-diff.js";
+import { BASELINE, PROJECT_ROOT } from "./lib/project.js";
+import { loadStack } from "./lib/stack/read.js";
+import { synthApp } from "./lib/stack/synth.js";
 
-export const BASELINE = join(PROJECT_ROOT, "baseline", "compute.tf.json");
-
-async function main(): Promise<number> {
-  const outdir = await synthApp(PROJECT_ROOT);
-  const fresh = loadStack(outdir, "compute");
-  if (!process.argv.includes("--check")) {
-    copyFileSync(fresh.file, BASELINE);
-    console.log(`baseline: wrote ${BASELINE}; commit it with the change that made it`);
-    return 0;
-  }
-  if (!existsSync(BASELINE)) {
-    console.error(`baseline: ${BASELINE} is missing: run npm run baseline and commit it`);
-    return 1;
-  }
-  try {
-    execFileSync(
-      join(PROJECT_ROOT, "node_modules", ".bin", "tsx"),
-      [join(PROJECT_ROOT, "tools", "diff.ts"), BASELINE, outdir],
-      {
-        stdio: "inherit",
-      },
-    );
-    console.log("baseline: the synthesized stack matches baseline/compute.tf.json");
-    return 0;
-  } catch (error) {
-    const status = (error as { status?: number }).status ?? 1;
-    if (status === 2) {
-      console.error(
-        "baseline: the synthesized stack differs from baseline/compute.tf.json (diff above). If the change is intended, run `npm run baseline` and commit baseline/compute.tf.json with it.",
-      );
+runCommand({
+  name: "baseline",
+  summary: `Synthesizes the working tree and writes the stack to ${BASELINE}, the committed synth that CI compares every fresh synth with.`,
+  usage: ["[--check]"],
+  options: {
+    check: { type: "boolean", help: "Compare only: exit 0 when equal, 2 with the diff printed otherwise." },
+  },
+  async run(options) {
+    const outdir = await synthApp(PROJECT_ROOT);
+    const fresh = loadStack(outdir, "compute");
+    if (!options.check) {
+      copyFileSync(fresh.file, BASELINE);
+      console.log(`baseline: wrote ${BASELINE}; commit it with the change that made it`);
+      return 0;
     }
-    return status;
-  }
-}
-
-runCli("baseline", main);
+    if (!existsSync(BASELINE)) throw new UsageError(`${BASELINE} is missing: run npm run baseline and commit it`);
+    const committed = loadStack(BASELINE);
+    const diff = await diffStacks({ source: BASELINE, json: committed.json }, { source: outdir, json: fresh.json });
+    if (!diff.summary.changed) {
+      console.log("baseline: the synthesized stack matches baseline/compute.tf.json");
+      return 0;
+    }
+    process.stdout.write(render(diff, "text", process.stdout));
+    console.error(
+      "baseline: the synthesized stack differs from baseline/compute.tf.json (diff above). If the change is intended, run `npm run baseline` and commit baseline/compute.tf.json with it.",
+    );
+    return 2;
+  },
+});

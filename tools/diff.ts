@@ -4,93 +4,78 @@
  *   npm run -s diff -- <base> <head> [--format text|markdown|json] [--fail-on destroy,security]
  *   npm run -s diff -- --base-ref <git-ref> [<head>] [...]
  *
- * <base>, <head>: a cdk.tf.json or a cdktf.out folder. With --base-ref, the base
- * is that commit synthesized in a temporary worktree, and the head (when not
- * given) a fresh synth of the working tree.
- *
- * Exit codes as `terraform plan -detailed-exitcode`: 0 no change, 2 changes,
- * 1 error or a --fail-on kind present.
+ * `npm run -s diff -- --help` lists the options.
  */
-import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli.js";
-import { type Format, render } from "./lib/render.js";
-import { diffStacks, type StackDiff } from "./lib/stack-diff.js";
-import { loadStack, UsageError } from "./lib/stack-json.js";
-import { synthApp, synthGitRef } from "./lib/synth.js";
-import { PROJECT_ROOT } from "./lib/terraform.js";
 
-export const FAIL_KINDS: Record<string, (d: StackDiff) => number> = {
-  destroy: (d) => d.summary.destroy,
-  stateful: (d) => d.summary.statefulDestroy,
-  address: (d) => d.summary.addressChanges,
-  backend: (d) => (d.summary.backendChanged ? 1 : 0),
-  security: (d) => d.summary.security,
-  any: (d) => (d.summary.changed ? 1 : 0),
-};
+import { runCommand } from "./lib/cli/command.js";
+import { UsageError } from "./lib/cli/errors.js";
+import { FORMATS, render } from "./lib/diff/render.js";
+import { diffStacks, FAIL_KINDS, type FailKind } from "./lib/diff/stack-diff.js";
+import { PROJECT_ROOT } from "./lib/project.js";
+import { loadStack } from "./lib/stack/read.js";
+import { synthApp, synthGitRef } from "./lib/stack/synth.js";
 
-const USAGE =
-  "usage: npm run -s diff -- (<base> | --base-ref <git-ref>) [<head>] [--format text|markdown|json] [--fail-on destroy,security,...] [--stack <name>]";
-
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      format: { type: "string", default: "text" },
-      "fail-on": { type: "string", default: "" },
-      "base-ref": { type: "string" },
-      stack: { type: "string" },
-      help: { type: "boolean", short: "h" },
+runCommand({
+  name: "diff",
+  summary:
+    "What a change of the synthesized stack does, resource by resource, with a security section. <base> and <head> are a cdk.tf.json or a cdktf.out folder; with --base-ref the base is that commit synthesized in a temporary git worktree, and the head (when not given) a fresh synth of the working tree.",
+  usage: ["<base> <head> [options]", "--base-ref <git-ref> [<head>] [options]"],
+  positionals: { min: 0, max: 2 },
+  options: {
+    format: {
+      type: "string",
+      choices: FORMATS,
+      default: "text",
+      help: "Output format (text is coloured on a terminal).",
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const format = values.format as Format;
-  if (!["text", "markdown", "json"].includes(format)) {
-    throw new UsageError(`--format must be text, markdown or json, got "${values.format}"`);
-  }
-  const failOn = (values["fail-on"] as string)
-    .split(",")
-    .map((k) => k.trim())
-    .filter(Boolean);
-  for (const kind of failOn) {
-    if (!FAIL_KINDS[kind]) throw new UsageError(`--fail-on takes ${Object.keys(FAIL_KINDS).join(", ")}; got "${kind}"`);
-  }
-
-  let basePath: string;
-  let headPath: string;
-  let baseLabel: string | undefined;
-  let headLabel: string | undefined;
-  if (values["base-ref"]) {
-    if (positionals.length > 1) throw new UsageError(`with --base-ref, give at most a head; ${USAGE}`);
-    basePath = await synthGitRef(values["base-ref"], PROJECT_ROOT);
-    baseLabel = `${values["base-ref"]} (synthesized)`;
-    if (positionals[0]) headPath = positionals[0];
-    else {
-      headPath = await synthApp(PROJECT_ROOT);
-      headLabel = "working tree (synthesized)";
+    "fail-on": {
+      type: "list",
+      value: "kind",
+      choices: Object.keys(FAIL_KINDS),
+      help: "Exit 1 when the diff holds a change of these kinds.",
+    },
+    "base-ref": { type: "string", value: "git-ref", help: "Synthesize this commit as the base." },
+    stack: { type: "string", value: "name", help: "The stack of a cdktf.out folder that holds several." },
+  },
+  details:
+    "Exit codes as `terraform plan -detailed-exitcode`: 0 no change, 2 changes, 1 an error or a --fail-on kind present.",
+  async run(options, positionals) {
+    let basePath: string;
+    let headPath: string;
+    let baseLabel: string | undefined;
+    let headLabel: string | undefined;
+    if (options["base-ref"]) {
+      if (positionals.length > 1) {
+        throw new UsageError(
+          "with --base-ref, give at most a head; usage: npm run -s diff -- --base-ref <git-ref> [<head>]",
+        );
+      }
+      basePath = await synthGitRef(options["base-ref"], PROJECT_ROOT);
+      baseLabel = `${options["base-ref"]} (synthesized)`;
+      if (positionals[0]) headPath = positionals[0];
+      else {
+        headPath = await synthApp(PROJECT_ROOT);
+        headLabel = "working tree (synthesized)";
+      }
+    } else {
+      if (positionals.length !== 2)
+        throw new UsageError("usage: npm run -s diff -- <base> <head> [options] (see --help)");
+      [basePath, headPath] = positionals;
     }
-  } else {
-    if (positionals.length !== 2) throw new UsageError(USAGE);
-    [basePath, headPath] = positionals;
-  }
-  const base = loadStack(basePath, values.stack);
-  const head = loadStack(headPath, values.stack);
-  const diff = diffStacks(
-    { source: baseLabel ?? base.source, json: base.json },
-    { source: headLabel ?? head.source, json: head.json },
-  );
-  const colour = format === "text" && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  process.stdout.write(render(diff, format, colour));
+    const base = loadStack(basePath, options.stack);
+    const head = loadStack(headPath, options.stack);
+    const diff = await diffStacks(
+      { source: baseLabel ?? base.source, json: base.json },
+      { source: headLabel ?? head.source, json: head.json },
+    );
+    process.stdout.write(render(diff, options.format as (typeof FORMATS)[number], process.stdout));
 
-  const failed = failOn.filter((kind) => FAIL_KINDS[kind](diff) > 0);
-  if (failed.length) {
-    process.stderr.write(`diff: failing on ${failed.join(", ")} (--fail-on ${failOn.join(",")})\n`);
-    return 1;
-  }
-  return diff.summary.changed ? 2 : 0;
-}
-
-runCli("diff", main);
+    const failOn = options["fail-on"] as FailKind[];
+    const failed = failOn.filter((kind) => FAIL_KINDS[kind](diff) > 0);
+    if (failed.length) {
+      process.stderr.write(`diff: failing on ${failed.join(", ")} (--fail-on ${failOn.join(",")})\n`);
+      return 1;
+    }
+    return diff.summary.changed ? 2 : 0;
+  },
+});

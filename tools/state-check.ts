@@ -14,16 +14,16 @@
  * Exit 0 when the state is fully covered (no object destroyed; a task definition
  * replaced by a new revision does not count), 2 otherwise, 1 on bad input.
  */
-import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli.js";
-import { loadStack, type StackJson, UsageError } from "./lib/stack-json.js";
-import { type Coverage, coverage, readStateFile, type StateFile } from "./lib/state.js";
-import { diffValues } from "./lib/structural-diff.js";
-import { synthApp } from "./lib/synth.js";
-import { offlineWorkdir, PROJECT_ROOT, plan, type ResourceChange } from "./lib/terraform.js";
-
-const USAGE =
-  "usage: npm run -s state:check -- --state <terraform.tfstate> [--synth <cdk.tf.json|cdktf.out>] [--plan --var-file <tfvars> ...] [--format text|json]";
+import { runCommand } from "./lib/cli/command.js";
+import { ToolError, UsageError } from "./lib/cli/errors.js";
+import { diffValues } from "./lib/diff/values.js";
+import { PROJECT_ROOT } from "./lib/project.js";
+import { loadStack } from "./lib/stack/read.js";
+import { synthApp } from "./lib/stack/synth.js";
+import { type Coverage, coverage } from "./lib/state/coverage.js";
+import { readStateFile, stateAccountId } from "./lib/state/read.js";
+import { destroysObject, REPLACED_BY_DESIGN, type ResourceChange, verdict } from "./lib/terraform/plan.js";
+import { offlineWorkdir } from "./lib/terraform/workdir.js";
 
 function staticReport(state: string, synth: string, c: Coverage): string[] {
   const lines = [`State check: ${state} against ${synth}`, ""];
@@ -67,35 +67,13 @@ function staticReport(state: string, synth: string, c: Coverage): string[] {
   return lines;
 }
 
-/**
- * Types whose replacement is the normal way they change: an ECS task definition
- * gets a new revision (the old one is kept with skip_destroy), nothing is lost.
- */
-const REPLACED_BY_DESIGN = new Set(["aws_ecs_task_definition"]);
-
-/** The plan deletes the object: a delete, or a replace of a type that is not replaced by design. */
-function destroysObject(rc: ResourceChange): boolean {
-  if (rc.mode !== "managed" || !rc.change.actions.includes("delete")) return false;
-  return !(rc.change.actions.includes("create") && REPLACED_BY_DESIGN.has(rc.type));
-}
-
-const VERDICT: Record<string, string> = {
-  "no-op": "no-op",
-  create: "create",
-  update: "update",
-  delete: "delete",
-  "delete,create": "replace",
-  "create,delete": "replace",
-  read: "read",
-};
-
 function planReport(changes: ResourceChange[], outputs: Record<string, { actions: string[] }>): string[] {
   const lines = ["", "Terraform plan (-refresh=false, offline) against the state:"];
   for (const rc of changes) {
     if (rc.mode === "data") continue;
-    const verdict = VERDICT[rc.change.actions.join(",")] ?? rc.change.actions.join("+");
-    lines.push(`  ${verdict.padEnd(8)} ${rc.address}`);
-    if (verdict === "update" || verdict === "replace") {
+    const said = verdict(rc);
+    lines.push(`  ${said.padEnd(8)} ${rc.address}`);
+    if (said === "update" || said === "replace") {
       const changed = diffValues(rc.change.before ?? {}, rc.change.after ?? {}).map((c) => c.path.split(/[.[]/)[0]);
       const unknown = Object.entries((rc.change.after_unknown ?? {}) as Record<string, unknown>)
         .filter(([, v]) => v === true)
@@ -103,7 +81,7 @@ function planReport(changes: ResourceChange[], outputs: Record<string, { actions
       const attributes = [...new Set([...changed, ...unknown])].sort();
       if (attributes.length) lines.push(`           changes: ${attributes.join(", ")}`);
     }
-    if (verdict === "replace") {
+    if (said === "replace") {
       const forced = [...new Set((rc.change.replace_paths ?? []).map((p) => String(p[0])))].sort();
       lines.push(`           forced by: ${forced.join(", ") || "(Terraform did not say)"}`);
       if (REPLACED_BY_DESIGN.has(rc.type))
@@ -115,87 +93,84 @@ function planReport(changes: ResourceChange[], outputs: Record<string, { actions
   return lines;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      state: { type: "string" },
-      synth: { type: "string" },
-      stack: { type: "string" },
-      plan: { type: "boolean", default: false },
-      "var-file": { type: "string", multiple: true, default: [] },
-      var: { type: "string", multiple: true, default: [] },
-      format: { type: "string", default: "text" },
-      help: { type: "boolean", short: "h" },
+runCommand({
+  name: "state:check",
+  summary:
+    "Does the synthesized configuration cover every object of a real state? Static mode compares addresses (what Terraform would destroy or create, type mismatches, the moved blocks that keep an object); --plan runs `terraform plan -refresh=false` offline against the state and reports Terraform's own verdict per address. No cloud credentials needed.",
+  usage: [
+    "--state <terraform.tfstate> [--synth <cdk.tf.json|cdktf.out>] [--format text|json]",
+    "--state <terraform.tfstate> --plan --var-file <tfvars> [--var name=value ...]",
+  ],
+  options: {
+    state: { type: "string", value: "file", required: true, help: "The state, as `terraform state pull` writes it." },
+    synth: {
+      type: "string",
+      value: "cdk.tf.json|cdktf.out",
+      help: "The synth to check. Default: a fresh synth of the working tree.",
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"; ${USAGE}`);
-  if (!values.state) throw new UsageError(`--state is required; ${USAGE}`);
-  if (!["text", "json"].includes(values.format as string)) {
-    throw new UsageError(`--format must be text or json, got "${values.format}"`);
-  }
-  if (!values.plan && (values["var-file"]?.length || values.var?.length)) {
-    throw new UsageError("--var-file and --var only apply with --plan");
-  }
-  const state: StateFile = readStateFile(values.state);
-  const synthPath = values.synth ?? (await synthApp(PROJECT_ROOT));
-  const synthLabel = values.synth ?? "the working tree (synthesized)";
-  const stack = loadStack(synthPath, values.stack);
-  const report = coverage(state, stack.json as StackJson);
-  let covered = report.covered;
-
-  let planned: { changes: ResourceChange[]; outputs: Record<string, { actions: string[] }> } | undefined;
-  if (values.plan) {
+    stack: { type: "string", value: "name", help: "The stack of a cdktf.out folder that holds several." },
+    plan: { type: "boolean", help: "Also plan offline against the state (needs the inputs: --var-file, --var)." },
+    "var-file": { type: "string", value: "file", multiple: true, help: "A tfvars file for --plan." },
+    var: { type: "string", value: "name=value", multiple: true, help: "A variable for --plan." },
+    format: { type: "string", choices: ["text", "json"], default: "text", help: "Output format." },
+  },
+  details:
+    "Exit 0 when the state is fully covered (no object destroyed; a task definition replaced by a new revision does not count), 2 otherwise, 1 on bad input.",
+  async run(options) {
+    if (!options.plan && (options["var-file"].length || options.var.length)) {
+      throw new UsageError("--var-file and --var only apply with --plan");
+    }
     const vars: Record<string, string> = {};
-    for (const pair of values.var ?? []) {
+    for (const pair of options.var) {
       const at = pair.indexOf("=");
       if (at < 1) throw new UsageError(`--var takes name=value, got "${pair}"`);
       vars[pair.slice(0, at)] = pair.slice(at + 1);
     }
-    const caller = state.resources.find((r) => r.mode === "data" && r.type === "aws_caller_identity");
-    const accountId = (caller?.instances[0]?.attributes?.account_id as string | undefined) ?? "123456789012";
-    const workdir = await offlineWorkdir({ configFile: stack.file, stateFile: values.state, accountId });
-    try {
-      const varFiles = (values["var-file"] ?? []).map((f) => (f.startsWith("/") ? f : `${process.cwd()}/${f}`));
-      const result = await plan(workdir.dir, { varFiles, vars });
-      if (result.code !== 0 || !result.json) {
-        throw new UsageError(`terraform plan failed:\n${(result.stderr || result.stdout).trim()}`);
+    const state = readStateFile(options.state);
+    const synthPath = options.synth ?? (await synthApp(PROJECT_ROOT));
+    const synthLabel = options.synth ?? "the working tree (synthesized)";
+    const stack = loadStack(synthPath, options.stack);
+    const report = coverage(state, stack.json);
+    let covered = report.covered;
+
+    let planned: { changes: ResourceChange[]; outputs: Record<string, { actions: string[] }> } | undefined;
+    if (options.plan) {
+      const workdir = await offlineWorkdir({
+        configFile: stack.file,
+        stateFile: options.state,
+        accountId: stateAccountId(state),
+      });
+      try {
+        const varFiles = options["var-file"].map((f) => (f.startsWith("/") ? f : `${process.cwd()}/${f}`));
+        const result = await workdir.plan({ varFiles, vars });
+        if (result.code !== 0 || !result.json) {
+          throw new ToolError(`terraform plan failed:\n${(result.stderr || result.stdout).trim()}`);
+        }
+        planned = { changes: result.json.resource_changes ?? [], outputs: result.json.output_changes ?? {} };
+        covered = !planned.changes.some((rc) => destroysObject(rc));
+      } finally {
+        await workdir.dispose();
       }
-      planned = { changes: result.json.resource_changes ?? [], outputs: result.json.output_changes ?? {} };
-      covered = !planned.changes.some((rc) => destroysObject(rc));
-    } finally {
-      await workdir.dispose();
     }
-  }
 
-  if (values.format === "json") {
-    const verdicts = planned?.changes
-      .filter((rc) => rc.mode === "managed")
-      .map((rc) => ({
-        address: rc.address,
-        verdict: VERDICT[rc.change.actions.join(",")] ?? rc.change.actions.join("+"),
-        replacePaths: rc.change.replace_paths,
-      }));
-    process.stdout.write(
-      `${JSON.stringify({ state: values.state, synth: synthLabel, ...report, plan: verdicts, covered }, null, 2)}\n`,
-    );
-  } else {
-    const lines = staticReport(values.state, synthLabel, report);
-    if (planned) lines.push(...planReport(planned.changes, planned.outputs));
-    lines.push(
-      "",
-      covered
-        ? "Result: covered — every object in the state is kept."
-        : "Result: NOT covered — the configuration would destroy objects of the state (see above).",
-    );
-    process.stdout.write(`${lines.join("\n")}\n`);
-  }
-  return covered ? 0 : 2;
-}
-
-runCli("state:check", main);
+    if (options.format === "json") {
+      const verdicts = planned?.changes
+        .filter((rc) => rc.mode === "managed")
+        .map((rc) => ({ address: rc.address, verdict: verdict(rc), replacePaths: rc.change.replace_paths }));
+      process.stdout.write(
+        `${JSON.stringify({ state: options.state, synth: synthLabel, ...report, plan: verdicts, covered }, null, 2)}\n`,
+      );
+    } else {
+      const lines = staticReport(options.state, synthLabel, report);
+      if (planned) lines.push(...planReport(planned.changes, planned.outputs));
+      lines.push(
+        "",
+        covered
+          ? "Result: covered — every object in the state is kept."
+          : "Result: NOT covered — the configuration would destroy objects of the state (see above).",
+      );
+      process.stdout.write(`${lines.join("\n")}\n`);
+    }
+    return covered ? 0 : 2;
+  },
+});

@@ -3,16 +3,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { ComputeStack, type ComputeStackProps } from "../../stacks/compute-stack.js";
+import { addresses, type Json, type StackJson } from "../../tools/lib/stack/read.js";
 
-/** The parts of a synthesized `cdk.tf.json` that the tests read. */
-export interface SynthJson {
-  terraform: { backend: Record<string, Record<string, unknown>>; required_providers: Record<string, unknown> };
-  provider: Record<string, Record<string, unknown>[]>;
-  variable: Record<string, { type?: string; default?: unknown; description?: string; validation?: unknown[] }>;
-  locals?: Record<string, unknown>;
-  data: Record<string, Record<string, Record<string, unknown>>>;
-  resource: Record<string, Record<string, Record<string, unknown>>>;
-  output: Record<string, { value: string; description?: string }>;
+/** A synthesized `cdk.tf.json` as the tools read it (StackJson), with the blocks that cdktf always writes for this stack. */
+export interface SynthJson extends StackJson {
+  terraform: NonNullable<StackJson["terraform"]> & {
+    backend: Record<string, Record<string, Json>>;
+    required_providers: Record<string, Json>;
+  };
+  provider: Record<string, Json>;
+  variable: NonNullable<StackJson["variable"]>;
+  data: NonNullable<StackJson["data"]>;
+  resource: NonNullable<StackJson["resource"]>;
+  output: NonNullable<StackJson["output"]>;
 }
 
 export interface Synthesized {
@@ -37,13 +40,5 @@ export function synthCompute(props: ComputeStackProps = {}, change?: (stack: Com
   return { outdir, file, json: JSON.parse(readFileSync(file, "utf8")) as SynthJson };
 }
 
-/** `type.name` of every managed resource and `data.type.name` of every data source. */
-export function configAddresses(json: SynthJson): string[] {
-  const managed = Object.entries(json.resource ?? {}).flatMap(([type, byName]) =>
-    Object.keys(byName).map((name) => `${type}.${name}`),
-  );
-  const data = Object.entries(json.data ?? {}).flatMap(([type, byName]) =>
-    Object.keys(byName).map((name) => `data.${type}.${name}`),
-  );
-  return [...managed, ...data].sort();
-}
+/** `type.name` of every managed resource and `data.type.name` of every data source, sorted (the tools' reader). */
+export const configAddresses = (json: StackJson): string[] => addresses(json);

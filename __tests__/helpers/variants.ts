@@ -1,20 +1,32 @@
 /**
  * Variants of the real stack, synthesized, for the diff and state-check tests:
- * each one a change a pull request could make.
+ * each one a change a pull request could make. Elements are found by their
+ * Terraform address (a contract), not by construct path (free to change).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TerraformElement } from "cdktf";
+import { TerraformDataSource, TerraformResource } from "cdktf";
+import type { IConstruct } from "constructs";
 import { LEGACY_BACKEND } from "../../stacks/compute-stack.js";
+import { decodeJsonencode } from "../../tools/lib/stack/hcl.js";
 import { type Synthesized, synthCompute } from "./synth.js";
 
-const child = (scope: { node: { findChild(id: string): unknown } }, ...path: string[]) =>
-  path.reduce(
-    (s, id) => (s as { node: { findChild(id: string): unknown } }).node.findChild(id),
-    scope as unknown,
-  ) as TerraformElement & {
-    node: { tryRemoveChild(id: string): boolean };
-  };
+/** The resource or data source of `scope` at a Terraform address (`type.name`, `data.type.name`). */
+export function elementAt(scope: IConstruct, address: string): TerraformResource | TerraformDataSource {
+  const found = scope.node.findAll().find((c): c is TerraformResource | TerraformDataSource => {
+    if (c instanceof TerraformResource) return `${c.terraformResourceType}.${c.friendlyUniqueId}` === address;
+    if (c instanceof TerraformDataSource) return `data.${c.terraformResourceType}.${c.friendlyUniqueId}` === address;
+    return false;
+  });
+  if (!found) throw new Error(`no element at ${address} in the stack`);
+  return found;
+}
+
+/** Removes the element at `address` from the construct tree. */
+function remove(scope: IConstruct, address: string): void {
+  const element = elementAt(scope, address);
+  element.node.scope?.node.tryRemoveChild(element.node.id);
+}
 
 /**
  * A rename of an address everywhere in a synth: what changing a pin() name
@@ -31,23 +43,39 @@ function renamed(base: Synthesized, type: string, from: string, to: string): Syn
   return { outdir: base.outdir, file, json };
 }
 
+/**
+ * The stack with the worker's container definition changed as `change` says
+ * (on the decoded value), written back as a jsonencode expression of its JSON
+ * (JSON is HCL; the `${...}` strings of references are templates that yield them).
+ */
+export async function withWorkerContainer(change: (container: Record<string, unknown>) => void): Promise<Synthesized> {
+  const base = synthCompute();
+  const text = base.json.resource.aws_ecs_task_definition.worker.container_definitions as string;
+  const definitions = (await decodeJsonencode(text)) as Record<string, unknown>[];
+  change(definitions[0]);
+  return synthCompute({}, (stack) => {
+    elementAt(stack, "aws_ecs_task_definition.worker").addOverride(
+      "container_definitions",
+      `\${jsonencode(${JSON.stringify(definitions)})}`,
+    );
+  });
+}
+
 export function stackVariants() {
   const base = synthCompute();
   return {
     base,
     /** The attachment of the S3/SQS policy to the task role is gone. */
-    removed: synthCompute({}, (stack) => {
-      child(stack, "video-pipeline-access").node.tryRemoveChild("attachment");
-    }),
+    removed: synthCompute({}, (stack) => remove(stack, "aws_iam_role_policy_attachment.task_s3_sqs")),
     /** The worker service's address changes. */
     renamed: renamed(base, "aws_ecs_service", "worker", "analysis_worker"),
     /** The queue statement gains every SQS action (cdktf appends to a list it overrides). */
     widenedIam: synthCompute({}, (stack) => {
-      child(stack, "video-pipeline-access", "document").addOverride("statement.2.actions", ["sqs:*"]);
+      elementAt(stack, "data.aws_iam_policy_document.task_s3_sqs").addOverride("statement.2.actions", ["sqs:*"]);
     }),
     /** SSH from anywhere to the tasks. */
     openedPort: synthCompute({}, (stack) => {
-      child(stack, "tasks-security-group", "security-group").addOverride("ingress.1", {
+      elementAt(stack, "aws_security_group.ecs_tasks").addOverride("ingress.1", {
         description: "SSH for debugging",
         from_port: 22,
         to_port: 22,

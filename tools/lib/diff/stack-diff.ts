@@ -1,8 +1,13 @@
 /**
  * What a change of the synthesized stack does: resources created, destroyed or
  * updated (with attribute paths), address changes, variables, outputs,
- * providers, backend, and the security section.
+ * providers, backend, and the security section. cdktf's `${jsonencode(...)}`
+ * expressions are decoded first (HashiCorp's grammar), so container
+ * definitions and policies compare value by value.
  */
+import { decodeExpressions } from "../stack/hcl.js";
+import { proposeMoves } from "../stack/moves.js";
+import { type Element, elements, type Json, type StackJson } from "../stack/read.js";
 import {
   attachmentKey,
   type Exposure,
@@ -14,8 +19,7 @@ import {
   securityView,
   statementKey,
 } from "./security.js";
-import { type Element, elements, type Json, type StackJson } from "./stack-json.js";
-import { type AttributeChange, diffValues } from "./structural-diff.js";
+import { type AttributeChange, diffValues } from "./values.js";
 
 /** Types whose destroy loses data that Terraform cannot bring back. */
 export const STATEFUL_TYPES: Record<string, string> = {
@@ -31,6 +35,17 @@ export const STATEFUL_TYPES: Record<string, string> = {
   aws_ecr_repository: "its images are deleted",
   aws_elasticache_cluster: "its cached data is lost",
 };
+
+/** The kinds `--fail-on` takes, and how many of each a diff holds. */
+export const FAIL_KINDS = {
+  destroy: (d: StackDiff) => d.summary.destroy,
+  stateful: (d: StackDiff) => d.summary.statefulDestroy,
+  address: (d: StackDiff) => d.summary.addressChanges,
+  backend: (d: StackDiff) => (d.summary.backendChanged ? 1 : 0),
+  security: (d: StackDiff) => d.summary.security,
+  any: (d: StackDiff) => (d.summary.changed ? 1 : 0),
+} as const;
+export type FailKind = keyof typeof FAIL_KINDS;
 
 export type ResourceAction = "create" | "destroy" | "update";
 
@@ -89,13 +104,10 @@ export interface StackDiff {
   };
 }
 
-function named(
-  old: Record<string, Json> | undefined,
-  next: Record<string, Json> | undefined,
-  strip = (v: Json) => v,
-): NamedChange[] {
-  const a = old ?? {};
-  const b = next ?? {};
+/** Changes between two blocks of named things (variables, outputs, providers, locals). */
+function named(old: object | undefined, next: object | undefined, strip = (v: Json) => v): NamedChange[] {
+  const a = (old ?? {}) as Record<string, Json>;
+  const b = (next ?? {}) as Record<string, Json>;
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   return names.flatMap((name): NamedChange[] => {
     if (!(name in a)) return [{ name, action: "create", new: strip(b[name]) }];
@@ -113,51 +125,19 @@ const withoutMeta = (v: Json): Json => {
   return v;
 };
 
-/** Likely the same object under a new address: removed and added of one type, paired by shared attribute values. */
-function pairAddressChanges(removed: Element[], added: Element[]): AddressChange[] {
-  const pairs: AddressChange[] = [];
-  const free = new Set(added);
-  for (const from of removed) {
-    let best: Element | undefined;
-    let bestScore = -1;
-    for (const to of free) {
-      if (to.type !== from.type || to.mode !== from.mode) continue;
-      const keys = new Set([...Object.keys(from.attributes), ...Object.keys(to.attributes)]);
-      let same = 0;
-      for (const key of keys) {
-        if (JSON.stringify(from.attributes[key]) === JSON.stringify(to.attributes[key])) same++;
-      }
-      const score = keys.size ? same / keys.size : 1;
-      if (score > bestScore) {
-        best = to;
-        bestScore = score;
-      }
-    }
-    // Half the attributes alike, or the only candidate of its type.
-    const candidates = [...free].filter((e) => e.type === from.type && e.mode === from.mode);
-    if (
-      best &&
-      (bestScore >= 0.5 || (candidates.length === 1 && removed.filter((r) => r.type === from.type).length === 1))
-    ) {
-      pairs.push({ from: from.address, to: best.address, type: from.type });
-      free.delete(best);
-    }
-  }
-  return pairs;
-}
-
 function setDiff<T>(old: T[], next: T[], key: (t: T) => string): { added: T[]; removed: T[] } {
   const a = new Set(old.map(key));
   const b = new Set(next.map(key));
   return { added: next.filter((t) => !a.has(key(t))), removed: old.filter((t) => !b.has(key(t))) };
 }
 
-export function diffStacks(
+export async function diffStacks(
   base: { source: string; json: StackJson },
   head: { source: string; json: StackJson },
-): StackDiff {
-  const a = elements(base.json);
-  const b = elements(head.json);
+): Promise<StackDiff> {
+  const [baseJson, headJson] = await Promise.all([decodeExpressions(base.json), decodeExpressions(head.json)]);
+  const a = elements(baseJson);
+  const b = elements(headJson);
   const resources: ResourceDiff[] = [];
   for (const [address, element] of b) {
     const before = a.get(address);
@@ -185,13 +165,13 @@ export function diffStacks(
 
   const removedElements = resources.filter((r) => r.action === "destroy").map((r) => a.get(r.address) as Element);
   const addedElements = resources.filter((r) => r.action === "create").map((r) => b.get(r.address) as Element);
-  const addressChanges = pairAddressChanges(
+  const addressChanges: AddressChange[] = proposeMoves(
     removedElements.filter((e) => e.mode === "managed"),
     addedElements.filter((e) => e.mode === "managed"),
   );
 
-  const backendOld = base.json.terraform?.backend as Json | undefined;
-  const backendNew = head.json.terraform?.backend as Json | undefined;
+  const backendOld = baseJson.terraform?.backend as Json | undefined;
+  const backendNew = headJson.terraform?.backend as Json | undefined;
   const backendAttributes = diffValues(backendOld ?? null, backendNew ?? null);
   const backend = backendAttributes.length
     ? { old: backendOld, new: backendNew, attributes: backendAttributes }
@@ -214,14 +194,10 @@ export function diffStacks(
     ...(json.terraform?.required_version ? { required_version: json.terraform.required_version as Json } : {}),
   });
 
-  const variables = named(base.json.variable as Record<string, Json>, head.json.variable as Record<string, Json>);
-  const outputs = named(
-    base.json.output as Record<string, Json>,
-    head.json.output as Record<string, Json>,
-    withoutMeta,
-  );
-  const providers = named(providerBlocks(base.json), providerBlocks(head.json));
-  const locals = named(base.json.locals, head.json.locals);
+  const variables = named(baseJson.variable, headJson.variable);
+  const outputs = named(baseJson.output, headJson.output, withoutMeta);
+  const providers = named(providerBlocks(baseJson), providerBlocks(headJson));
+  const locals = named(baseJson.locals, headJson.locals);
 
   const count = (action: ResourceAction) => resources.filter((r) => r.action === action).length;
   const securityCount = Object.values(security).reduce((n, d) => n + d.added.length + d.removed.length, 0);

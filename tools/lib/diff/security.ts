@@ -5,8 +5,8 @@
  * (inline, aws_security_group_rule, aws_vpc_security_group_*_rule), and exposure
  * (public IPs, public subnets, ingress from anywhere).
  */
-import type { Element, Json } from "./stack-json.js";
-import { decodeString } from "./structural-diff.js";
+import type { Element, Json } from "../stack/read.js";
+import { decodeString } from "./values.js";
 
 export interface IamStatement {
   /** Where the statement is written, e.g. `data.aws_iam_policy_document.task_s3_sqs`, `aws_iam_role.task.assume_role_policy`. */
@@ -55,54 +55,75 @@ const list = (v: unknown): string[] =>
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** A statement of a policy document data source (snake_case blocks). */
-function fromDocumentBlock(owner: string, s: Record<string, unknown>): IamStatement {
-  const principals = (v: unknown) =>
-    (Array.isArray(v) ? v : []).flatMap((p: Record<string, unknown>) =>
-      list(p.identifiers).map((id) => `${p.type}:${id}`),
-    );
-  return {
-    owner,
-    sid: (s.sid as string) || undefined,
-    effect: (s.effect as string) ?? "Allow",
-    actions: list(s.actions),
-    notActions: list(s.not_actions),
-    resources: list(s.resources),
-    notResources: list(s.not_resources),
-    principals: principals(s.principals).sort(),
-    notPrincipals: principals(s.not_principals).sort(),
-    conditions: (Array.isArray(s.condition) ? s.condition : [])
-      .map((c: Record<string, unknown>) => `${c.test} ${c.variable} = ${list(c.values).join(", ")}`)
-      .sort(),
-  };
+/** Where a statement keeps each part: an aws_iam_policy_document block (snake_case) or IAM policy JSON. */
+const DOCUMENT_BLOCK = {
+  sid: "sid",
+  effect: "effect",
+  actions: "actions",
+  notActions: "not_actions",
+  resources: "resources",
+  notResources: "not_resources",
+  principals: "principals",
+  notPrincipals: "not_principals",
+  conditions: "condition",
+} as const;
+const POLICY_JSON = {
+  sid: "Sid",
+  effect: "Effect",
+  actions: "Action",
+  notActions: "NotAction",
+  resources: "Resource",
+  notResources: "NotResource",
+  principals: "Principal",
+  notPrincipals: "NotPrincipal",
+  conditions: "Condition",
+} as const;
+
+/** `type:id` of each principal: blocks of `{ type, identifiers }`, or JSON's `"*"` / `{ "AWS": [ids] }`. */
+function principalsOf(v: unknown): string[] {
+  if (v === "*") return ["*"];
+  if (Array.isArray(v)) {
+    return v.flatMap((p: Record<string, unknown>) => list(p.identifiers).map((id) => `${p.type}:${id}`)).sort();
+  }
+  return isObject(v)
+    ? Object.entries(v)
+        .flatMap(([type, ids]) => list(ids).map((id) => `${type}:${id}`))
+        .sort()
+    : [];
 }
 
-/** A statement of an IAM policy JSON document. */
-function fromJsonStatement(owner: string, s: Record<string, unknown>): IamStatement {
-  const principals = (v: unknown) =>
-    v === "*"
-      ? ["*"]
-      : isObject(v)
-        ? Object.entries(v).flatMap(([type, ids]) => list(ids).map((id) => `${type}:${id}`))
-        : [];
-  const conditions = isObject(s.Condition)
-    ? Object.entries(s.Condition).flatMap(([test, byKey]) =>
-        isObject(byKey)
-          ? Object.entries(byKey).map(([key, values]) => `${test} ${key} = ${list(values).join(", ")}`)
-          : [],
-      )
-    : [];
+/** `test key = values` of each condition: blocks of `{ test, variable, values }`, or JSON's `{ test: { key: values } }`. */
+function conditionsOf(v: unknown): string[] {
+  if (Array.isArray(v)) {
+    return v.map((c: Record<string, unknown>) => `${c.test} ${c.variable} = ${list(c.values).join(", ")}`).sort();
+  }
+  if (!isObject(v)) return [];
+  return Object.entries(v)
+    .flatMap(([test, byKey]) =>
+      isObject(byKey)
+        ? Object.entries(byKey).map(([key, values]) => `${test} ${key} = ${list(values).join(", ")}`)
+        : [],
+    )
+    .sort();
+}
+
+/** A statement, read with the keys of its form (a policy document block or policy JSON). */
+function statementOf(
+  owner: string,
+  s: Record<string, unknown>,
+  keys: typeof DOCUMENT_BLOCK | typeof POLICY_JSON,
+): IamStatement {
   return {
     owner,
-    sid: (s.Sid as string) || undefined,
-    effect: (s.Effect as string) ?? "Allow",
-    actions: list(s.Action),
-    notActions: list(s.NotAction),
-    resources: list(s.Resource),
-    notResources: list(s.NotResource),
-    principals: principals(s.Principal).sort(),
-    notPrincipals: principals(s.NotPrincipal).sort(),
-    conditions: conditions.sort(),
+    sid: (s[keys.sid] as string) || undefined,
+    effect: (s[keys.effect] as string) ?? "Allow",
+    actions: list(s[keys.actions]),
+    notActions: list(s[keys.notActions]),
+    resources: list(s[keys.resources]),
+    notResources: list(s[keys.notResources]),
+    principals: principalsOf(s[keys.principals]),
+    notPrincipals: principalsOf(s[keys.notPrincipals]),
+    conditions: conditionsOf(s[keys.conditions]),
   };
 }
 
@@ -114,16 +135,16 @@ function statementsOf(element: Element): IamStatement[] {
     if (element.type !== "aws_iam_policy_document") return [];
     const blocks = element.attributes.statement;
     return (Array.isArray(blocks) ? blocks : []).map((s) =>
-      fromDocumentBlock(element.address, s as Record<string, unknown>),
+      statementOf(element.address, s as Record<string, unknown>, DOCUMENT_BLOCK),
     );
   }
   const out: IamStatement[] = [];
   const fromValue = (owner: string, value: Json | undefined) => {
-    if (typeof value !== "string") return;
-    const document = decodeString(value);
+    // A JSON string, or a jsonencode(...) expression decoded already (decodeExpressions).
+    const document = typeof value === "string" ? decodeString(value) : value;
     if (!isObject(document)) return;
     const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
-    for (const s of statements) if (isObject(s)) out.push(fromJsonStatement(owner, s));
+    for (const s of statements) if (isObject(s)) out.push(statementOf(owner, s, POLICY_JSON));
   };
   for (const attribute of POLICY_ATTRIBUTES)
     fromValue(`${element.address}.${attribute}`, element.attributes[attribute]);

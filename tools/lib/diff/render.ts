@@ -1,9 +1,11 @@
 /** The stack diff as text (terminal), Markdown (pull requests) or JSON (tools). */
+import { paint, type Style } from "../cli/colour.js";
 import type { IamStatement } from "./security.js";
 import type { NamedChange, StackDiff } from "./stack-diff.js";
-import type { AttributeChange } from "./structural-diff.js";
+import type { AttributeChange } from "./values.js";
 
-export type Format = "text" | "markdown" | "json";
+export const FORMATS = ["text", "markdown", "json"] as const;
+export type Format = (typeof FORMATS)[number];
 
 const MAX_VALUE = 160;
 
@@ -98,16 +100,15 @@ export function summaryLine(diff: StackDiff): string {
   return `Summary: ${parts.join("; ")}`;
 }
 
-const COLOURS: Record<string, string> = { "+": "\x1b[32m", "-": "\x1b[31m", "~": "\x1b[33m", "!": "\x1b[1;31m" };
+/** Colour of a line by its sign. */
+const STYLES: Record<string, Style> = { "+": "green", "-": "red", "~": "yellow", "!": ["bold", "red"] };
 
-export function renderText(diff: StackDiff, colour = false): string {
-  const paint = (line: string) => {
-    const code = COLOURS[line[0]];
-    return colour && code ? `${code}${line}\x1b[0m` : line;
-  };
+/** The diff as text; coloured when `stream` (where it will be written) is a terminal that shows colour. */
+export function renderText(diff: StackDiff, stream: NodeJS.WritableStream = process.stdout): string {
+  const colour = (line: string) => (STYLES[line[0]] ? paint(STYLES[line[0]], line, stream) : line);
   const lines = [`Stack diff: ${diff.base} → ${diff.head}`];
   for (const section of sections(diff)) {
-    lines.push("", colour ? `\x1b[1m${section.title}\x1b[0m` : section.title, ...section.lines.map(paint));
+    lines.push("", paint("bold", section.title, stream), ...section.lines.map(colour));
   }
   lines.push("", summaryLine(diff));
   return `${lines.join("\n")}\n`;
@@ -136,8 +137,9 @@ export function renderMarkdown(diff: StackDiff): string {
   return `${out.join("\n")}\n`;
 }
 
-export function render(diff: StackDiff, format: Format, colour = false): string {
+/** The diff in `format`; text is coloured only when `stream` shows colour (see cli/colour.ts). */
+export function render(diff: StackDiff, format: Format, stream: NodeJS.WritableStream = process.stdout): string {
   if (format === "json") return `${JSON.stringify(diff, null, 2)}\n`;
   if (format === "markdown") return renderMarkdown(diff);
-  return renderText(diff, colour);
+  return renderText(diff, stream);
 }

@@ -3,7 +3,7 @@
  * by concern, references between them as edges (through locals), variables
  * listed apart. Made from the synth itself, so the picture cannot drift.
  */
-import { elements, type Json, type StackJson } from "./stack-json.js";
+import { elements, type Json, type StackJson } from "../stack/read.js";
 
 export interface GraphNode {
   id: string;

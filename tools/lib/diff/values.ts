@@ -1,9 +1,9 @@
 /**
  * Attribute-level differences between two values, with paths. Strings that hold
- * JSON (policy documents) or a cdktf `${jsonencode(...)}` expression (container
- * definitions) are decoded and compared structurally, not as one long string.
+ * JSON (policy documents, container definitions in a plan) are decoded and
+ * compared structurally, not as one long string. (cdktf's `${jsonencode(...)}`
+ * expressions are decoded before, by `decodeExpressions` of stack/hcl.ts.)
  */
-import { decodeJsonencode } from "./hcl-expr.js";
 
 export interface AttributeChange {
   /** e.g. `container_definitions[0].environment[1].value`, `ingress[0].cidr_blocks` */
@@ -12,10 +12,9 @@ export interface AttributeChange {
   new?: unknown;
 }
 
-/** The structure a string encodes (JSON object/array or jsonencode expression), else undefined. */
+/** The structure a string encodes (a JSON object or array), else undefined. */
 export function decodeString(value: string): unknown {
   const trimmed = value.trim();
-  if (trimmed.startsWith("${jsonencode(")) return decodeJsonencode(trimmed);
   if ((trimmed.startsWith("{") && trimmed.endsWith("}")) || (trimmed.startsWith("[") && trimmed.endsWith("]"))) {
     try {
       return JSON.parse(trimmed);

@@ -3,7 +3,7 @@
  * algorithm) places groups, nodes and edge routes; this file only paints them.
  */
 import ELK, { type ElkExtendedEdge, type ElkNode } from "elkjs/lib/elk.bundled.js";
-import type { StackGraph } from "./graph-model.js";
+import type { StackGraph } from "./model.js";
 
 const CHAR_WIDTH = 7.2; // 12 px monospace
 const NODE_HEIGHT = 30;

@@ -15,6 +15,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { UsageError } from "../cli/errors.js";
 
 export interface ReplayOptions {
   sqs: SQSClient;
@@ -44,15 +45,16 @@ export interface ReplayResult {
   deleteFailed: number;
 }
 
-/** The queue's ARN, or a clear error naming the option. */
+/** The queue's ARN, or a UsageError naming the option (and "no such queue" when SQS says so). */
 export async function queueArn(sqs: SQSClient, url: string, option: string): Promise<string> {
   try {
     const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }));
     return out.Attributes?.QueueArn as string;
   } catch (error) {
     const e = error as { name?: string; message?: string };
-    throw new Error(
+    throw new UsageError(
       `${option} ${url}: ${e.name === "QueueDoesNotExist" || e.name === "AWS.SimpleQueueService.NonExistentQueue" ? "no such queue" : `${e.name}: ${e.message}`}`,
+      { cause: error },
     );
   }
 }
