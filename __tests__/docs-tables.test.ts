@@ -19,7 +19,7 @@ import {
   type Synths,
   synthBoth,
 } from "../tools/docs-tables.js";
-import { PROJECT_ROOT } from "../tools/lib/terraform.js";
+import { PROJECT_ROOT } from "../tools/lib/project.js";
 import { runTool } from "./helpers/cli.js";
 import { WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures.js";
 

@@ -6,15 +6,20 @@ import type { ContainerDefinition } from "../stacks/constructs/container-definit
 import { workerAlarmNames } from "../stacks/constructs/worker-alarm-names.js";
 import { WORKER_ALARMS } from "../stacks/constructs/worker-alarms.js";
 import { SCALE_FROM_ZERO_ALARM } from "../stacks/constructs/worker-autoscaling.js";
-import { decodeJsonencode } from "../tools/lib/hcl-expr.js";
+import { decodeJsonencode } from "../tools/lib/stack/hcl.js";
 import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
 import { awslogs, CONTRACT_CONTAINER, CONTRACT_ENVIRONMENT } from "./constructs/expected.js";
 import { LEGACY_MODULE, WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures.js";
 import { configAddresses, type SynthJson, synthCompute } from "./helpers/synth.js";
 
 let json: SynthJson;
-beforeAll(() => {
+/** Each task definition's container definitions, decoded from `jsonencode(...)` once. */
+const containers = new Map<string, unknown>();
+beforeAll(async () => {
   json = synthCompute().json;
+  for (const [name, td] of Object.entries(json.resource.aws_ecs_task_definition ?? {})) {
+    containers.set(name, await decodeJsonencode(td.container_definitions as string));
+  }
 });
 
 const resource = (type: string, name: string) => {
@@ -24,7 +29,7 @@ const resource = (type: string, name: string) => {
 };
 /** The one container of a service's task definition, decoded from its `jsonencode(...)`. */
 const container = (name: string): ContainerDefinition => {
-  const decoded = decodeJsonencode(resource("aws_ecs_task_definition", name).container_definitions as string);
+  const decoded = containers.get(name);
   if (!Array.isArray(decoded) || decoded.length !== 1) throw new Error(`${name}: not one container definition`);
   return decoded[0] as ContainerDefinition;
 };

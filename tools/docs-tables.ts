@@ -15,17 +15,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { ComputeStack } from "../stacks/compute-stack.js";
 import { workerAlarmNames } from "../stacks/constructs/worker-alarm-names.js";
 import { WORKER_ALARMS } from "../stacks/constructs/worker-alarms.js";
 import { SCALE_FROM_ZERO_ALARM } from "../stacks/constructs/worker-autoscaling.js";
-import { runCli } from "./lib/cli.js";
-import { type Json, type StackJson, UsageError } from "./lib/stack-json.js";
-import { PROJECT_ROOT } from "./lib/terraform.js";
-
-const USAGE = "usage: npm run -s docs -- [--check] [--root <project folder>]";
+import { defineCommand, runCommand } from "./lib/cli/command.js";
+import { UsageError } from "./lib/cli/errors.js";
+import { PROJECT_ROOT } from "./lib/project.js";
+import type { Json, StackJson } from "./lib/stack/read.js";
 
 /** The synthesized stack in both modes: with the worker's operations (the default) and legacy parity. */
 export interface Synths {
@@ -159,39 +157,33 @@ export function generate(root: string, synths: Synths = synthBoth()): { file: st
   });
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      check: { type: "boolean", default: false },
-      root: { type: "string", default: PROJECT_ROOT },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
+export const docsCommand = defineCommand({
+  name: "docs",
+  summary:
+    "Writes the generated tables of the documentation (README inputs and outputs, the worker's alarms and creates) from a fresh synth of the working tree, between their markers.",
+  usage: ["[--check] [--root <project folder>]"],
+  options: {
+    check: { type: "boolean", help: "Exit 1 when a committed table is not the current one (writes nothing)." },
+    root: { type: "string", value: "folder", help: "The project folder.", default: PROJECT_ROOT },
+  },
+  async run(options) {
+    const root = options.root;
+    const files = generate(root);
+    const stale = files.filter((f) => f.now !== f.current).map((f) => f.file);
+    if (options.check) {
+      if (stale.length) {
+        console.error(`docs: ${stale.join(", ")} not current: run npm run docs and commit`);
+        return 1;
+      }
+      console.log(`docs: the generated tables in ${files.map((f) => f.file).join(", ")} are current`);
+      return 0;
+    }
+    for (const { file, current } of files) writeFileSync(join(root, file), current);
     console.log(
-      `${USAGE}\n  --check   exit 1 when a committed table is not current (writes nothing)\n  --root    the project folder (default: this checkout)`,
+      `docs: wrote ${SECTIONS.length} tables in ${files.map((f) => f.file).join(", ")} (${stale.length} changed)`,
     );
     return 0;
-  }
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"; ${USAGE}`);
-  const root = values.root as string;
-  const files = generate(root);
-  const stale = files.filter((f) => f.now !== f.current).map((f) => f.file);
-  if (values.check) {
-    if (stale.length) {
-      console.error(`docs: ${stale.join(", ")} not current: run npm run docs and commit`);
-      return 1;
-    }
-    console.log(`docs: the generated tables in ${files.map((f) => f.file).join(", ")} are current`);
-    return 0;
-  }
-  for (const { file, current } of files) writeFileSync(join(root, file), current);
-  console.log(
-    `docs: wrote ${SECTIONS.length} tables in ${files.map((f) => f.file).join(", ")} (${stale.length} changed)`,
-  );
-  return 0;
-}
+  },
+});
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) runCli("docs", main);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) runCommand(docsCommand);

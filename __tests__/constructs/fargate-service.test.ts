@@ -15,7 +15,7 @@ import { awslogs, OPTIONAL_TASK_ARGUMENTS } from "./expected.js";
 import { block, containersOf, givenStack, REGION, synth } from "./testing.js";
 
 /** GIVEN a stack with a cluster, roles and a security group; WHEN a service is added with `props`. */
-function whenService(props: Partial<FargateServiceProps> = {}) {
+function synthService(props: Partial<FargateServiceProps> = {}) {
   const { stack, cluster, roles, securityGroup } = givenStack();
   const service = new FargateService(stack, "api", {
     name: "api",
@@ -35,14 +35,20 @@ function whenService(props: Partial<FargateServiceProps> = {}) {
   });
   const { text, json } = synth(stack);
   const taskDefinition = block(json, EcsTaskDefinition, "api");
-  const [container] = containersOf(taskDefinition);
-  return { service, text, json, taskDefinition, container, ecsService: block(json, EcsService, "api") };
+  return { service, text, json, taskDefinition, ecsService: block(json, EcsService, "api") };
+}
+
+/** synthService, and the one container of its task definition, decoded. */
+async function whenService(props: Parameters<typeof synthService>[0] = {}) {
+  const synthesized = synthService(props);
+  const [container] = await containersOf(synthesized.taskDefinition);
+  return { ...synthesized, container };
 }
 
 describe("with the required props only", () => {
-  test("names the log group, task family and service after the prefix and the name, at pinned addresses", () => {
+  test("names the log group, task family and service after the prefix and the name, at pinned addresses", async () => {
     // WHEN
-    const { text } = whenService();
+    const { text } = await whenService();
     // THEN
     expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/demo/api", retention_in_days: 14 });
     expect(text).toHaveResourceWithProperties(EcsTaskDefinition, {
@@ -64,9 +70,9 @@ describe("with the required props only", () => {
     });
   });
 
-  test("runs in private subnets without public IP, with a rollback circuit breaker, no load balancer", () => {
+  test("runs in private subnets without public IP, with a rollback circuit breaker, no load balancer", async () => {
     // WHEN
-    const { ecsService } = whenService();
+    const { ecsService } = await whenService();
     // THEN
     expect(ecsService).toMatchObject({
       network_configuration: {
@@ -81,9 +87,9 @@ describe("with the required props only", () => {
     expect(ecsService.lifecycle).toBeUndefined();
   });
 
-  test("writes one essential container that logs to its log group, and nothing optional", () => {
+  test("writes one essential container that logs to its log group, and nothing optional", async () => {
     // WHEN
-    const { container, taskDefinition } = whenService();
+    const { container, taskDefinition } = await whenService();
     // THEN
     expect(container).toEqual({
       name: "api",
@@ -96,9 +102,9 @@ describe("with the required props only", () => {
     for (const absent of OPTIONAL_TASK_ARGUMENTS) expect(taskDefinition[absent], absent).toBeUndefined();
   });
 
-  test("tags nothing", () => {
+  test("tags nothing", async () => {
     // WHEN
-    const { ecsService, taskDefinition, json } = whenService();
+    const { ecsService, taskDefinition, json } = await whenService();
     // THEN
     expect([ecsService.tags, taskDefinition.tags, block(json, CloudwatchLogGroup, "api").tags]).toEqual([
       undefined,
@@ -109,9 +115,9 @@ describe("with the required props only", () => {
 });
 
 describe("each optional prop", () => {
-  test("environment and secrets become the container's variables, in order", () => {
+  test("environment and secrets become the container's variables, in order", async () => {
     // WHEN
-    const { container } = whenService({
+    const { container } = await whenService({
       environment: { B: "2", A: "1" },
       secrets: { DATABASE_URL: "arn:aws:secretsmanager:us-east-2:123456789012:secret:db" },
     });
@@ -125,18 +131,22 @@ describe("each optional prop", () => {
     ]);
   });
 
-  test("containerPort alone maps the port, without a load balancer", () => {
+  test("containerPort alone maps the port, without a load balancer", async () => {
     // WHEN
-    const { container, ecsService } = whenService({ containerPort: 8080 });
+    const { container, ecsService } = await whenService({ containerPort: 8080 });
     // THEN
     expect(container.portMappings).toEqual([{ containerPort: 8080, protocol: "tcp" }]);
     expect(ecsService.load_balancer).toBeUndefined();
   });
 
-  test("targetGroupArn with containerPort and a grace period registers the container with the target group", () => {
+  test("targetGroupArn with containerPort and a grace period registers the container with the target group", async () => {
     // WHEN
     const arn = "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/api/0123456789abcdef";
-    const { ecsService } = whenService({ containerPort: 8080, targetGroupArn: arn, healthCheckGracePeriodSeconds: 60 });
+    const { ecsService } = await whenService({
+      containerPort: 8080,
+      targetGroupArn: arn,
+      healthCheckGracePeriodSeconds: 60,
+    });
     // THEN
     expect(ecsService).toMatchObject({
       load_balancer: [{ target_group_arn: arn, container_name: "api", container_port: 8080 }],
@@ -144,9 +154,9 @@ describe("each optional prop", () => {
     });
   });
 
-  test("assignPublicIp and circuitBreakerRollback change the service", () => {
+  test("assignPublicIp and circuitBreakerRollback change the service", async () => {
     // WHEN
-    const { ecsService } = whenService({ assignPublicIp: true, circuitBreakerRollback: false });
+    const { ecsService } = await whenService({ assignPublicIp: true, circuitBreakerRollback: false });
     // THEN
     expect(ecsService).toMatchObject({
       network_configuration: { assign_public_ip: true },
@@ -154,9 +164,9 @@ describe("each optional prop", () => {
     });
   });
 
-  test("stopTimeoutSeconds, initProcessEnabled and readonlyRootFilesystem go into the container", () => {
+  test("stopTimeoutSeconds, initProcessEnabled and readonlyRootFilesystem go into the container", async () => {
     // WHEN
-    const { container } = whenService({
+    const { container } = await whenService({
       stopTimeoutSeconds: 90,
       initProcessEnabled: true,
       readonlyRootFilesystem: true,
@@ -169,17 +179,17 @@ describe("each optional prop", () => {
     });
   });
 
-  test("false for initProcessEnabled and readonlyRootFilesystem writes nothing", () => {
+  test("false for initProcessEnabled and readonlyRootFilesystem writes nothing", async () => {
     // WHEN
-    const { container } = whenService({ initProcessEnabled: false, readonlyRootFilesystem: false });
+    const { container } = await whenService({ initProcessEnabled: false, readonlyRootFilesystem: false });
     // THEN
     expect(container.linuxParameters).toBeUndefined();
     expect(container.readonlyRootFilesystem).toBeUndefined();
   });
 
-  test("scratchVolumes declares task volumes and mounts them writable", () => {
+  test("scratchVolumes declares task volumes and mounts them writable", async () => {
     // WHEN
-    const { container, taskDefinition } = whenService({ scratchVolumes: { scratch: "/scratch", tmp: "/tmp" } });
+    const { container, taskDefinition } = await whenService({ scratchVolumes: { scratch: "/scratch", tmp: "/tmp" } });
     // THEN
     expect(taskDefinition.volume).toEqual([{ name: "scratch" }, { name: "tmp" }]);
     expect(container.mountPoints).toEqual([
@@ -188,16 +198,16 @@ describe("each optional prop", () => {
     ]);
   });
 
-  test("ephemeralStorageGib sizes the task's storage", () => {
+  test("ephemeralStorageGib sizes the task's storage", async () => {
     // WHEN
-    const { taskDefinition } = whenService({ ephemeralStorageGib: 50 });
+    const { taskDefinition } = await whenService({ ephemeralStorageGib: 50 });
     // THEN
     expect(taskDefinition.ephemeral_storage).toEqual({ size_in_gib: 50 });
   });
 
-  test("healthCheck with only a command gets the default timings", () => {
+  test("healthCheck with only a command gets the default timings", async () => {
     // WHEN
-    const { container } = whenService({ healthCheck: { command: ["CMD", "/bin/true"] } });
+    const { container } = await whenService({ healthCheck: { command: ["CMD", "/bin/true"] } });
     // THEN
     expect(container.healthCheck).toEqual({
       command: ["CMD", "/bin/true"],
@@ -214,9 +224,9 @@ describe("each optional prop", () => {
     });
   });
 
-  test("healthCheck timings override the defaults", () => {
+  test("healthCheck timings override the defaults", async () => {
     // WHEN
-    const { container } = whenService({
+    const { container } = await whenService({
       healthCheck: {
         command: ["CMD", "/bin/true"],
         intervalSeconds: 10,
@@ -235,32 +245,32 @@ describe("each optional prop", () => {
     });
   });
 
-  test("autoscaled leaves the task count to the autoscaler after creation", () => {
+  test("autoscaled leaves the task count to the autoscaler after creation", async () => {
     // WHEN
-    const { ecsService } = whenService({ autoscaled: true });
+    const { ecsService } = await whenService({ autoscaled: true });
     // THEN
     expect(ecsService).toMatchObject({ desired_count: 2, lifecycle: { ignore_changes: ["desired_count"] } });
   });
 
-  test("keepRevisions keeps old task definition revisions and makes the new one first", () => {
+  test("keepRevisions keeps old task definition revisions and makes the new one first", async () => {
     // WHEN
-    const { taskDefinition } = whenService({ keepRevisions: true });
+    const { taskDefinition } = await whenService({ keepRevisions: true });
     // THEN
     expect(taskDefinition).toMatchObject({ skip_destroy: true, lifecycle: { create_before_destroy: true } });
   });
 
-  test("tags go on the log group, the task definition and the service", () => {
+  test("tags go on the log group, the task definition and the service", async () => {
     // WHEN
-    const { json, taskDefinition, ecsService } = whenService({ tags: { Team: "video" } });
+    const { json, taskDefinition, ecsService } = await whenService({ tags: { Team: "video" } });
     // THEN
     for (const tags of [block(json, CloudwatchLogGroup, "api").tags, taskDefinition.tags, ecsService.tags]) {
       expect(tags).toEqual({ Team: "video" });
     }
   });
 
-  test("the container property is what the task definition holds", () => {
+  test("the container property is what the task definition holds", async () => {
     // WHEN
-    const { service, container } = whenService({ environment: { A: "1" }, containerPort: 80 });
+    const { service, container } = await whenService({ environment: { A: "1" }, containerPort: 80 });
     // THEN
     expect(container).toMatchObject({ name: service.container.name, environment: service.container.environment });
   });
@@ -293,11 +303,11 @@ describe("guards", () => {
     ],
   ])("rejects %s, naming the props and the fix", (_, props, message) => {
     // THEN
-    expect(() => whenService(props)).toThrow(message);
+    expect(() => synthService(props)).toThrow(message);
   });
 
   test("accepts the bounds", () => {
-    expect(() => whenService({ stopTimeoutSeconds: 120, ephemeralStorageGib: 21 })).not.toThrow();
-    expect(() => whenService({ stopTimeoutSeconds: 2, ephemeralStorageGib: 200 })).not.toThrow();
+    expect(() => synthService({ stopTimeoutSeconds: 120, ephemeralStorageGib: 21 })).not.toThrow();
+    expect(() => synthService({ stopTimeoutSeconds: 2, ephemeralStorageGib: 200 })).not.toThrow();
   });
 });

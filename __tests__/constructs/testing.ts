@@ -12,7 +12,7 @@ import { expect } from "vitest";
 import type { AnalysisQueue } from "../../stacks/constructs/compute-locals.js";
 import type { ContainerDefinition } from "../../stacks/constructs/container-definition.js";
 import { TaskRoles } from "../../stacks/constructs/task-roles.js";
-import { decodeJsonencode } from "../../tools/lib/hcl-expr.js";
+import { decodeJsonencode } from "../../tools/lib/stack/hcl.js";
 import type { SynthJson } from "../helpers/synth.js";
 
 Object.assign(globalThis, { expect });
@@ -75,8 +75,8 @@ export function blocks(json: SynthJson, type: TerraformConstructor): Record<stri
 }
 
 /** The container definitions of a synthesized task definition, decoded from `jsonencode(...)`. */
-export function containersOf(taskDefinition: Record<string, unknown>): ContainerDefinition[] {
-  const decoded = decodeJsonencode(taskDefinition.container_definitions as string);
+export async function containersOf(taskDefinition: Record<string, unknown>): Promise<ContainerDefinition[]> {
+  const decoded = await decodeJsonencode(taskDefinition.container_definitions as string);
   if (!Array.isArray(decoded)) throw new Error("container_definitions is not a jsonencode([...]) expression");
   return decoded as ContainerDefinition[];
 }

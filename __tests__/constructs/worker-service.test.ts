@@ -22,7 +22,7 @@ import { ACCOUNT, block, blocks, containersOf, givenStack, REGION, synth } from 
 const SHARED_ENVIRONMENT = { SQS_QUEUE_URL: "https://sqs.us-east-2.amazonaws.com/123456789012/jobs" };
 
 /** GIVEN a stack with a cluster, the shared roles and a security group; WHEN the worker is added with `props`. */
-function whenWorker(props: Partial<WorkerServiceProps> = {}) {
+function synthWorker(props: Partial<WorkerServiceProps> = {}) {
   const { stack, cluster, roles, securityGroup, queue } = givenStack();
   const worker = new WorkerService(stack, "worker", {
     namePrefix: "demo",
@@ -52,24 +52,30 @@ function whenWorker(props: Partial<WorkerServiceProps> = {}) {
   });
   const { text, json } = synth(stack);
   const taskDefinition = block(json, EcsTaskDefinition, "worker");
-  const [container] = containersOf(taskDefinition);
-  return { worker, text, json, taskDefinition, container, service: block(json, EcsService, "worker") };
+  return { worker, text, json, taskDefinition, service: block(json, EcsService, "worker") };
+}
+
+/** synthWorker, and the one container of its task definition, decoded. */
+async function whenWorker(props: Parameters<typeof synthWorker>[0] = {}) {
+  const synthesized = synthWorker(props);
+  const [container] = await containersOf(synthesized.taskDefinition);
+  return { ...synthesized, container };
 }
 
 const ALARM_KEYS = [...WORKER_ALARMS.map((a) => a.key), SCALE_FROM_ZERO_ALARM.key];
 
 describe("by default (operations on)", () => {
-  test("operations defaults to true", () => {
+  test("operations defaults to true", async () => {
     // WHEN
-    const byDefault = whenWorker();
-    const explicit = whenWorker({ operations: true });
+    const byDefault = await whenWorker();
+    const explicit = await whenWorker({ operations: true });
     // THEN
     expect(byDefault.text).toBe(explicit.text);
   });
 
-  test("runs as its own role, trusted by ECS tasks, with the queue, its prefixes and task protection", () => {
+  test("runs as its own role, trusted by ECS tasks, with the queue, its prefixes and task protection", async () => {
     // WHEN
-    const { taskDefinition, json, worker } = whenWorker();
+    const { taskDefinition, json, worker } = await whenWorker();
     // THEN
     expect(taskDefinition.task_role_arn).toBe("${aws_iam_role.worker_task.arn}");
     expect(taskDefinition.execution_role_arn).toBe("${aws_iam_role.task_execution.arn}");
@@ -89,9 +95,9 @@ describe("by default (operations on)", () => {
     expect(worker.taskRole.friendlyUniqueId).toBe("worker_task");
   });
 
-  test("gives the container the contract's variables after the shared ones, stop timeout, init, read-only root, volumes and health check", () => {
+  test("gives the container the contract's variables after the shared ones, stop timeout, init, read-only root, volumes and health check", async () => {
     // WHEN
-    const { container } = whenWorker();
+    const { container } = await whenWorker();
     // THEN
     expect(container).toMatchObject({
       name: "worker",
@@ -102,9 +108,9 @@ describe("by default (operations on)", () => {
     expect(container.portMappings).toBeUndefined();
   });
 
-  test("keeps task definition revisions, sizes the storage, and leaves the task count to the autoscaler", () => {
+  test("keeps task definition revisions, sizes the storage, and leaves the task count to the autoscaler", async () => {
     // WHEN
-    const { taskDefinition, service } = whenWorker({ ephemeralStorageGib: 40 });
+    const { taskDefinition, service } = await whenWorker({ ephemeralStorageGib: 40 });
     // THEN
     expect(taskDefinition).toMatchObject({
       ephemeral_storage: { size_in_gib: 40 },
@@ -119,9 +125,9 @@ describe("by default (operations on)", () => {
     expect(service.load_balancer).toBeUndefined();
   });
 
-  test("scales between the given counts on backlog per task, and from zero", () => {
+  test("scales between the given counts on backlog per task, and from zero", async () => {
     // WHEN
-    const { text } = whenWorker({
+    const { text } = await whenWorker({
       scaling: {
         minCount: 0,
         maxCount: 7,
@@ -147,9 +153,9 @@ describe("by default (operations on)", () => {
     expect(text).toHaveResourceWithProperties(AppautoscalingPolicy, { name: "demo-worker-scale-from-zero" });
   });
 
-  test("makes every alarm of WORKER_ALARMS and the scale-from-zero alarm, the pages notifying the given topics", () => {
+  test("makes every alarm of WORKER_ALARMS and the scale-from-zero alarm, the pages notifying the given topics", async () => {
     // WHEN
-    const { json } = whenWorker();
+    const { json } = await whenWorker();
     // THEN
     const alarms = blocks(json, CloudwatchMetricAlarm);
     expect(Object.keys(alarms).sort()).toEqual(ALARM_KEYS.map((key) => `worker_${key}`).sort());
@@ -164,9 +170,9 @@ describe("by default (operations on)", () => {
     ]);
   });
 
-  test("outputs the legacy worker outputs, its role, its scaling resource and its alarm names by key", () => {
+  test("outputs the legacy worker outputs, its role, its scaling resource and its alarm names by key", async () => {
     // WHEN
-    const { json } = whenWorker();
+    const { json } = await whenWorker();
     // THEN
     expect(Object.keys(json.output).sort()).toEqual([
       "worker_alarm_names",
@@ -183,9 +189,9 @@ describe("by default (operations on)", () => {
     expect(json.output.worker_task_role_arn.value).toBe("${aws_iam_role.worker_task.arn}");
   });
 
-  test("without alarm actions the alarms notify nobody", () => {
+  test("without alarm actions the alarms notify nobody", async () => {
     // WHEN
-    const { json } = whenWorker({ alarms: { maxMessageAgeSeconds: 600, failedJobsThreshold: 0, actions: [] } });
+    const { json } = await whenWorker({ alarms: { maxMessageAgeSeconds: 600, failedJobsThreshold: 0, actions: [] } });
     // THEN
     const alarms = blocks(json, CloudwatchMetricAlarm);
     expect(alarms.worker_dead_letters).toMatchObject({ alarm_actions: [], ok_actions: [] });
@@ -195,9 +201,9 @@ describe("by default (operations on)", () => {
 });
 
 describe("with operations: false (legacy parity)", () => {
-  test("is the legacy worker: the shared task role, the given variables only, no container extras", () => {
+  test("is the legacy worker: the shared task role, the given variables only, no container extras", async () => {
     // WHEN
-    const { taskDefinition, container, service, worker } = whenWorker({ operations: false });
+    const { taskDefinition, container, service, worker } = await whenWorker({ operations: false });
     // THEN
     expect(taskDefinition.task_role_arn).toBe("${aws_iam_role.task.arn}");
     expect(worker.taskRole.friendlyUniqueId).toBe("task");
@@ -213,9 +219,9 @@ describe("with operations: false (legacy parity)", () => {
     expect(service.lifecycle).toBeUndefined();
   });
 
-  test("makes no role, scaling or alarms, and only the legacy outputs", () => {
+  test("makes no role, scaling or alarms, and only the legacy outputs", async () => {
     // WHEN
-    const { text, json, worker } = whenWorker({ operations: false });
+    const { text, json, worker } = await whenWorker({ operations: false });
     // THEN
     expect(text).not.toHaveResourceWithProperties(IamRole, { name: "demo-worker-task" });
     expect(text).not.toHaveResource(AppautoscalingTarget);
@@ -233,7 +239,7 @@ describe("with operations: false (legacy parity)", () => {
   test("does not check the operations' settings it does not use", () => {
     // WHEN / THEN
     expect(() =>
-      whenWorker({
+      synthWorker({
         operations: false,
         scaling: { minCount: 5, maxCount: 1, backlogPerTask: 0, scaleOutCooldownSeconds: 0, scaleInCooldownSeconds: 0 },
       }),
@@ -242,9 +248,9 @@ describe("with operations: false (legacy parity)", () => {
 });
 
 describe("tags", () => {
-  test("without tags, the service's resources get Component = worker and the role none", () => {
+  test("without tags, the service's resources get Component = worker and the role none", async () => {
     // WHEN
-    const { json, service, taskDefinition } = whenWorker();
+    const { json, service, taskDefinition } = await whenWorker();
     // THEN
     for (const tags of [service.tags, taskDefinition.tags, block(json, CloudwatchLogGroup, "worker").tags]) {
       expect(tags).toEqual({ Component: "worker" });
@@ -254,9 +260,9 @@ describe("tags", () => {
     expect(block(json, IamRole, "worker_task").tags).toBeUndefined();
   });
 
-  test("with tags, every resource gets them, the service's own with Component = worker", () => {
+  test("with tags, every resource gets them, the service's own with Component = worker", async () => {
     // WHEN
-    const { json, service } = whenWorker({ tags: { Project: "demo" } });
+    const { json, service } = await whenWorker({ tags: { Project: "demo" } });
     // THEN
     expect(service.tags).toEqual({ Project: "demo", Component: "worker" });
     expect(block(json, CloudwatchMetricAlarm, "worker_scale_from_zero").tags).toEqual({
@@ -303,6 +309,6 @@ describe("guards", () => {
     ],
   ])("rejects %s, naming the props and the fix", (_, props, message) => {
     // THEN
-    expect(() => whenWorker(props)).toThrow(message);
+    expect(() => synthWorker(props)).toThrow(message);
   });
 });
