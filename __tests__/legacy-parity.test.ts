@@ -1,7 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AwsCall } from "../tools/lib/terraform/aws-responder.js";
 import { effectiveChanges, type PlanResult, type TerraformPlanJson } from "../tools/lib/terraform/plan.js";
-import { INPUT_SETS, LEGACY_STATE, LEGACY_TFVARS, readState, stateAddresses } from "./helpers/fixtures.js";
+import {
+  INPUT_SETS,
+  LEGACY_MODULE,
+  LEGACY_STATE,
+  LEGACY_STATES,
+  LEGACY_TFVARS,
+  readState,
+  stateAddresses,
+} from "./helpers/fixtures.js";
 import { offlinePlans, planJson, plannedValues } from "./helpers/plan.js";
 import { type Synthesized, synthCompute } from "./helpers/synth.js";
 
@@ -53,6 +61,34 @@ describe("plan against the legacy production state", () => {
     expect(new Set(calls.map((c) => `${c.service}:${c.action} ${c.status}`))).toEqual(
       new Set(["sts:GetCallerIdentity 200"]),
     );
+  });
+});
+
+/**
+ * The second legacy state (written by the legacy module on moto, another account, region and
+ * names): the hand-written module itself and the legacy-parity stack both plan No changes.
+ */
+describe("plan against the second legacy state (qa.tfstate)", () => {
+  const qa = LEGACY_STATES[1];
+  let module: PlanResult;
+  let parity: PlanResult;
+  beforeAll(async () => {
+    const inputs = { stateFile: qa.stateFile, varFile: qa.varFile, accountId: qa.accountId };
+    [module, parity] = await Promise.all([
+      plans.plan({ module: LEGACY_MODULE, ...inputs }).then((p) => p.result),
+      plans.plan({ configFile: synth.file, ...inputs }).then((p) => p.result),
+    ]);
+  });
+
+  it.each([
+    ["the hand-written module", () => module],
+    ["the legacy-parity stack", () => parity],
+  ])("%s says No changes, every address of the state configured", (_, result) => {
+    const json = planJson(result());
+    expect(result().stdout).toContain("No changes. Your infrastructure matches the configuration.");
+    expect(effectiveChanges(json)).toEqual([]);
+    const managed = (json.resource_changes ?? []).filter((rc) => rc.mode === "managed").map((rc) => rc.address);
+    expect(managed.sort()).toEqual(stateAddresses(readState(qa.stateFile), "managed"));
   });
 });
 

@@ -1,17 +1,19 @@
 /**
- * State safety of the worker's operations: against the legacy production state,
- * the default stack creates what the state does not hold yet, updates the worker
- * service in place and replaces only the worker's task definition (a new
- * revision). Nothing is deleted or replaced otherwise: no service (downtime), no
- * log group (logs), no cluster or role. What is new comes from the synth minus
- * the state; the verdict on every address of the state is named here.
+ * State safety of the worker's operations: against each legacy state (production's, and
+ * a second one the legacy module wrote on moto as another account, region and names),
+ * the default stack creates what the state does not hold yet, updates the worker service
+ * and the shared task role in place, and replaces only the worker's task definition (a
+ * new revision). Nothing is deleted or replaced otherwise: no service (downtime), no log
+ * group (logs), no cluster or role. What is new comes from the synth minus the state;
+ * the verdict on every address of the state is named here.
  */
+import { isDeepStrictEqual } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { diffValues } from "../tools/lib/diff/values.js";
-import type { TerraformPlanJson } from "../tools/lib/terraform/plan.js";
+import type { ResourceChange, TerraformPlanJson } from "../tools/lib/terraform/plan.js";
 import {
   INPUT_SETS,
   LEGACY_STATE,
+  LEGACY_STATES,
   LEGACY_TFVARS,
   newResources,
   readState,
@@ -26,44 +28,102 @@ beforeAll(() => {
   synth = synthCompute();
 });
 
-/** Terraform's verdict on each address of the production state that the worker's operations change. */
+/** Terraform's verdict on each address of a legacy state that the worker's operations change. */
 const CHANGED_IN_STATE: Record<string, string> = {
-  // its task definition changes: an in-place update to point at the new revision
+  // its own security group, deployment alarm, steady-state wait and the new revision: all in place
   "aws_ecs_service.worker": "update",
   // create_before_destroy: the new revision first; skip_destroy keeps the old one registered
   "aws_ecs_task_definition.worker": "replace",
+  // the backend's task role: the trust policy gains the confused-deputy conditions
+  "aws_iam_role.task": "update",
 };
-/** Every managed resource of the production state but those above: left alone. */
-const UNCHANGED = stateAddresses(readState(), "managed").filter((a) => !(a in CHANGED_IN_STATE));
 
-describe("plan of the default stack against the legacy production state", () => {
+/**
+ * The synth's resources that exist by a condition on the inputs (`count`, `for_each`), and the
+ * instances they have with inputs that set none of the optional ones (no KMS keys, no alarm
+ * subscriptions, no outside alarm topic): the stack's own alarm key and topic, nothing else.
+ */
+const CONDITIONAL_INSTANCES: Record<string, string[]> = {
+  "aws_kms_key.worker_alarms": ["aws_kms_key.worker_alarms[0]"],
+  "aws_sns_topic.worker_alarms": ["aws_sns_topic.worker_alarms[0]"],
+  "aws_sns_topic_subscription.worker_alarms": [],
+  "aws_iam_role_policy.task_kms": [],
+  "aws_iam_role_policy.worker_task_kms": [],
+};
+
+/** The resources of a synth that have `count` or `for_each`. */
+function conditional(json: Synthesized["json"]): string[] {
+  return Object.entries(json.resource)
+    .flatMap(([type, byName]) =>
+      Object.entries(byName)
+        .filter(([, block]) => "count" in block || "for_each" in block)
+        .map(([name]) => `${type}.${name}`),
+    )
+    .sort();
+}
+
+/** Whether a part of `after_unknown` marks anything unknown. */
+const hasUnknown = (v: unknown): boolean =>
+  v === true || (typeof v === "object" && v !== null && Object.values(v).some(hasUnknown));
+
+/** The attributes whose planned value differs from the state's (unknown ones included). */
+function changedAttributes(rc: ResourceChange): string[] {
+  const before = (rc.change.before ?? {}) as Record<string, unknown>;
+  const after = (rc.change.after ?? {}) as Record<string, unknown>;
+  const unknown = (rc.change.after_unknown ?? {}) as Record<string, unknown>;
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys]
+    .filter((k) => hasUnknown(unknown[k]) || !isDeepStrictEqual(before[k] ?? null, after[k] ?? null))
+    .filter((k) => k !== "tags_all" && k !== "id")
+    .sort();
+}
+
+it("names every conditional resource of the synth with its instances", () => {
+  expect(conditional(synth.json)).toEqual(Object.keys(CONDITIONAL_INSTANCES).sort());
+});
+
+describe.each(LEGACY_STATES)("plan of the default stack against the legacy state $name", (legacy) => {
   let json: TerraformPlanJson;
+  const state = readState(legacy.stateFile);
+  /** Every managed resource of the state but those the operations change: left alone. */
+  const unchanged = stateAddresses(state, "managed").filter((a) => !(a in CHANGED_IN_STATE));
   beforeAll(async () => {
-    json = planJson(
-      (await plans.plan({ configFile: synth.file, stateFile: LEGACY_STATE, varFile: LEGACY_TFVARS })).result,
-    );
+    const { stateFile, varFile, accountId } = legacy;
+    json = planJson((await plans.plan({ configFile: synth.file, stateFile, varFile, accountId })).result);
   });
 
-  it("creates what the state lacks, updates the service in place, replaces only the task definition", () => {
-    const created = newResources(synth.json);
+  it("creates what the state lacks, updates the service and the task role in place, replaces only the task definition", () => {
+    const created = newResources(synth.json, state).flatMap((address) => CONDITIONAL_INSTANCES[address] ?? [address]);
     expect(created.length).toBeGreaterThan(0);
     expect(verdicts(json)).toEqual({
       ...Object.fromEntries(created.map((address) => [address, "create"])),
-      ...Object.fromEntries(UNCHANGED.map((address) => [address, "no-op"])),
+      ...Object.fromEntries(unchanged.map((address) => [address, "no-op"])),
       ...CHANGED_IN_STATE,
     });
   });
 
-  it("updates the worker service only to point at the new revision", () => {
+  it("updates the worker service for its security group, deployment alarm, wait and new revision only", () => {
     const service = changeOf(json, "aws_ecs_service.worker");
-    const after = { ...(service.change.after as Record<string, unknown>) };
+    expect(changedAttributes(service)).toEqual([
+      "alarms",
+      "network_configuration",
+      "task_definition",
+      "wait_for_steady_state",
+    ]);
+    const after = service.change.after as Record<string, unknown>;
     const before = service.change.before as Record<string, unknown>;
-    const afterUnknown = (service.change.after_unknown ?? {}) as Record<string, unknown>;
-    const unknown = Object.keys(afterUnknown).filter((k) => afterUnknown[k] === true);
-    expect(unknown).toEqual(["task_definition"]);
-    for (const key of unknown) delete after[key];
-    const changed = diffValues({ ...before, task_definition: undefined }, { ...after, task_definition: undefined });
-    expect(changed).toEqual([]);
+    expect(after.wait_for_steady_state).toBe(true);
+    expect(after.alarms).toEqual([
+      { alarm_names: [`${legacy.project}-worker-jobs-failing`], enable: true, rollback: true },
+    ]);
+    // the subnets and public IP stay; the group is the new one (known after apply)
+    const [network] = after.network_configuration as Record<string, unknown>[];
+    const [networkBefore] = before.network_configuration as Record<string, unknown>[];
+    expect({ ...network, security_groups: undefined }).toEqual({ ...networkBefore, security_groups: undefined });
+    expect(service.change.after_unknown).toMatchObject({
+      task_definition: true,
+      network_configuration: [{ security_groups: true }],
+    });
   });
 
   it("replaces the worker task definition for its new settings only", () => {
@@ -71,13 +131,31 @@ describe("plan of the default stack against the legacy production state", () => 
     expect([...new Set((td.change.replace_paths ?? []).map((p) => p[0]))].sort()).toEqual([
       "container_definitions",
       "ephemeral_storage",
+      "runtime_platform",
       "task_role_arn",
       "volume",
     ]);
   });
 
+  it("updates the task role's trust policy only, to ECS tasks of this account and region", () => {
+    const role = changeOf(json, "aws_iam_role.task");
+    expect(changedAttributes(role)).toEqual(["assume_role_policy"]);
+    const trust = JSON.parse((role.change.after as { assume_role_policy: string }).assume_role_policy);
+    expect(trust.Statement).toEqual([
+      {
+        Action: "sts:AssumeRole",
+        Effect: "Allow",
+        Principal: { Service: "ecs-tasks.amazonaws.com" },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": legacy.accountId },
+          ArnLike: { "aws:SourceArn": `arn:aws:ecs:${legacy.region}:${legacy.accountId}:*` },
+        },
+      },
+    ]);
+  });
+
   it("changes no legacy output but the worker's task definition ARN, and adds the new ones", () => {
-    const legacyOutputs = Object.keys(readState().outputs ?? {});
+    const legacyOutputs = Object.keys(state.outputs ?? {});
     const added = Object.keys(synth.json.output).filter((name) => !legacyOutputs.includes(name));
     expect(added.length).toBeGreaterThan(0);
     const actions = Object.fromEntries(
@@ -91,13 +169,63 @@ describe("plan of the default stack against the legacy production state", () => 
   });
 });
 
+describe("the optional grants and subscriptions, against the production state", () => {
+  const key = "arn:aws:kms:us-east-2:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+  let json: TerraformPlanJson;
+  beforeAll(async () => {
+    const planned = await plans.plan({
+      configFile: synth.file,
+      stateFile: LEGACY_STATE,
+      varFile: LEGACY_TFVARS,
+      vars: {
+        video_pipeline_kms_key_arns: JSON.stringify([key]),
+        alarm_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]',
+      },
+    });
+    json = planJson(planned.result);
+  });
+
+  it("create the KMS grants of both task roles and the subscription, and nothing else new", () => {
+    const before = new Set(stateAddresses(readState(), "managed"));
+    const created = Object.entries(verdicts(json))
+      .filter(([address, verdict]) => verdict === "create" && !before.has(address))
+      .map(([address]) => address);
+    const always = newResources(synth.json).flatMap((address) => CONDITIONAL_INSTANCES[address] ?? [address]);
+    expect(created.filter((address) => !always.includes(address)).sort()).toEqual([
+      "aws_iam_role_policy.task_kms[0]",
+      "aws_iam_role_policy.worker_task_kms[0]",
+      'aws_sns_topic_subscription.worker_alarms["oncall@example.com"]',
+    ]);
+    const values = plannedValues(json);
+    expect(values['aws_sns_topic_subscription.worker_alarms["oncall@example.com"]']).toMatchObject({
+      protocol: "email",
+      endpoint: "oncall@example.com",
+    });
+    for (const address of ["aws_iam_role_policy.task_kms[0]", "aws_iam_role_policy.worker_task_kms[0]"]) {
+      const policy = JSON.parse(values[address].policy as string);
+      expect(policy.Statement, address).toEqual([
+        {
+          Sid: "UseVideoPipelineKeys",
+          Effect: "Allow",
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Resource: key,
+          Condition: {
+            StringEquals: { "kms:ViaService": ["s3.us-east-2.amazonaws.com", "sqs.us-east-2.amazonaws.com"] },
+          },
+        },
+      ]);
+    }
+  });
+});
+
 /** Resources the worker's operations leave alone plan exactly as the hand-written module plans them. */
 describe.each(INPUT_SETS)("the default stack beside the hand-written module, for $name", ({ varFile, accountId }) => {
   it("plans the untouched resources with the hand-written module's values", async () => {
+    const unchanged = stateAddresses(readState(), "managed").filter((a) => !(a in CHANGED_IN_STATE));
     const { ours, legacy } = await plans.besideLegacyModule(synth.file, { varFile, accountId });
-    const untouched = (r: { address: string }) => UNCHANGED.includes(r.address);
+    const untouched = (r: { address: string }) => unchanged.includes(r.address);
     const legacyValues = plannedValues(legacy, untouched);
-    expect(Object.keys(legacyValues).sort()).toEqual(UNCHANGED);
+    expect(Object.keys(legacyValues).sort()).toEqual(unchanged);
     expect(plannedValues(ours, untouched)).toEqual(legacyValues);
   });
 });

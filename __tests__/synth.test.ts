@@ -8,15 +8,18 @@ import { WORKER_ALARMS } from "../stacks/constructs/worker-alarms.js";
 import { SCALE_FROM_ZERO_ALARM } from "../stacks/constructs/worker-autoscaling.js";
 import { decodeJsonencode } from "../tools/lib/stack/hcl.js";
 import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
-import { awslogs, CONTRACT_CONTAINER, CONTRACT_ENVIRONMENT } from "./constructs/expected.js";
+import { awslogs, CONTRACT_CONTAINER, CONTRACT_RUNTIME_PLATFORM, contractEnvironment } from "./constructs/expected.js";
 import { LEGACY_MODULE, WORKER_OPERATIONS_RESOURCES } from "./helpers/fixtures.js";
 import { configAddresses, type SynthJson, synthCompute } from "./helpers/synth.js";
 
 let json: SynthJson;
+/** The legacy-parity synth: the hand-written module's expressions. */
+let parity: SynthJson;
 /** Each task definition's container definitions, decoded from `jsonencode(...)` once. */
 const containers = new Map<string, unknown>();
 beforeAll(async () => {
   json = synthCompute().json;
+  parity = synthCompute({ workerOperations: false }).json;
   for (const [name, td] of Object.entries(json.resource.aws_ecs_task_definition ?? {})) {
     containers.set(name, await decodeJsonencode(td.container_definitions as string));
   }
@@ -118,9 +121,20 @@ describe("state model", () => {
       "data.aws_iam_policy_document.task_execution_secrets",
       "data.aws_iam_policy_document.task_s3_sqs",
     ];
-    expect(configAddresses(synthCompute({ workerOperations: false }).json)).toEqual(legacy);
+    expect(configAddresses(parity)).toEqual(legacy);
     expect(configAddresses(json)).toEqual(
-      [...legacy, ...WORKER_OPERATIONS_RESOURCES, "data.aws_iam_policy_document.worker_task"].sort(),
+      [
+        ...legacy,
+        ...WORKER_OPERATIONS_RESOURCES,
+        "data.aws_iam_policy_document.ecs_task_role_assume",
+        "data.aws_iam_policy_document.task_kms",
+        "data.aws_iam_policy_document.worker_alarms_key",
+        "data.aws_iam_policy_document.worker_task",
+        "data.aws_iam_policy_document.worker_task_kms",
+        "data.aws_partition.current",
+        "data.aws_sqs_queue.analysis",
+        "data.aws_sqs_queue.analysis_dlq",
+      ].sort(),
     );
   });
 
@@ -145,18 +159,35 @@ describe("state model", () => {
 
 describe("names and tags", () => {
   it("derives names and common tags from the project and environment", () => {
+    for (const synthesized of [json, parity]) {
+      expect(synthesized.locals).toMatchObject({
+        name: "${var.project_name}",
+        common_tags: {
+          Project: "${var.project_name}",
+          Environment: "${var.environment}",
+          ManagedBy: "terraform",
+          Module: "compute",
+        },
+      });
+    }
+  });
+
+  it("looks the analysis queue and its dead-letter queue up in SQS; legacy parity builds the legacy locals", () => {
     expect(json.locals).toMatchObject({
-      name: "${var.project_name}",
-      common_tags: {
-        Project: "${var.project_name}",
-        Environment: "${var.environment}",
-        ManagedBy: "terraform",
-        Module: "compute",
-      },
+      analysis_queue_arn: "${data.aws_sqs_queue.analysis.arn}",
+      analysis_queue_url: "${data.aws_sqs_queue.analysis.url}",
+      analysis_dlq_name: "${data.aws_sqs_queue.analysis_dlq.name}",
+    });
+    expect(data("aws_sqs_queue", "analysis").name).toBe("${var.analysis_queue_name}");
+    expect(data("aws_sqs_queue", "analysis_dlq").name).toBe(
+      '${coalesce(var.analysis_dlq_name, endswith(var.analysis_queue_name, ".fifo") ? format("%s-dlq.fifo", trimsuffix(var.analysis_queue_name, ".fifo")) : format("%s-dlq", var.analysis_queue_name))}',
+    );
+    expect(parity.locals).toMatchObject({
       analysis_queue_arn:
         "arn:aws:sqs:${var.aws_region}:${data.aws_caller_identity.current.account_id}:${var.analysis_queue_name}",
       analysis_queue_url:
         "https://sqs.${var.aws_region}.amazonaws.com/${data.aws_caller_identity.current.account_id}/${var.analysis_queue_name}",
+      analysis_dlq_name: '${coalesce(var.analysis_dlq_name, "${var.analysis_queue_name}-dlq")}',
     });
   });
 
@@ -190,26 +221,56 @@ describe("cluster", () => {
 });
 
 describe("IAM", () => {
-  it("lets only ECS tasks assume the task roles", () => {
-    expect(data("aws_iam_policy_document", "ecs_tasks_assume").statement).toEqual([
+  it("lets only ECS tasks assume the roles; the task roles only on behalf of this account and region", () => {
+    const plainTrust = [
       { actions: ["sts:AssumeRole"], principals: [{ identifiers: ["ecs-tasks.amazonaws.com"], type: "Service" }] },
+    ];
+    expect(data("aws_iam_policy_document", "ecs_tasks_assume").statement).toEqual(plainTrust);
+    expect(data("aws_iam_policy_document", "ecs_task_role_assume").statement).toEqual([
+      {
+        ...plainTrust[0],
+        condition: [
+          {
+            test: "StringEquals",
+            variable: "aws:SourceAccount",
+            values: ["${data.aws_caller_identity.current.account_id}"],
+          },
+          {
+            test: "ArnLike",
+            variable: "aws:SourceArn",
+            values: [
+              "arn:${data.aws_partition.current.partition}:ecs:${var.aws_region}:${data.aws_caller_identity.current.account_id}:*",
+            ],
+          },
+        ],
+      },
     ]);
-    for (const [name, roleName] of [
-      ["task_execution", "${local.name}-task-execution"],
-      ["task", "${local.name}-task"],
+    for (const [name, roleName, trust] of [
+      ["task_execution", "${local.name}-task-execution", "ecs_tasks_assume"],
+      ["task", "${local.name}-task", "ecs_task_role_assume"],
+      ["worker_task", "${local.name}-worker-task", "ecs_task_role_assume"],
     ]) {
       expect(resource("aws_iam_role", name)).toMatchObject({
         name: roleName,
-        assume_role_policy: "${data.aws_iam_policy_document.ecs_tasks_assume.json}",
+        assume_role_policy: `\${data.aws_iam_policy_document.${trust}.json}`,
       });
     }
+    // legacy parity: one plain trust policy for both roles, as the hand-written module
+    expect(parity.data.aws_iam_policy_document.ecs_tasks_assume.statement).toEqual(plainTrust);
+    expect(parity.resource.aws_iam_role.task.assume_role_policy).toBe(
+      "${data.aws_iam_policy_document.ecs_tasks_assume.json}",
+    );
   });
 
   it("gives the execution role the ECS managed policy and read access to the DATABASE_URL secret only", () => {
     expect(resource("aws_iam_role_policy_attachment", "task_execution")).toMatchObject({
       role: "${aws_iam_role.task_execution.name}",
-      policy_arn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+      policy_arn:
+        "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
     });
+    expect(parity.resource.aws_iam_role_policy_attachment.task_execution.policy_arn).toBe(
+      "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    );
     expect(data("aws_iam_policy_document", "task_execution_secrets").statement).toEqual([
       {
         sid: "ReadDatabaseUrl",
@@ -225,13 +286,10 @@ describe("IAM", () => {
   });
 
   it("lets tasks use the videos bucket and the analysis queue", () => {
+    const bucket = "arn:${data.aws_partition.current.partition}:s3:::${var.videos_bucket_name}";
     expect(data("aws_iam_policy_document", "task_s3_sqs").statement).toEqual([
-      {
-        sid: "VideoObjects",
-        actions: ["s3:GetObject", "s3:PutObject"],
-        resources: ["arn:aws:s3:::${var.videos_bucket_name}/*"],
-      },
-      { sid: "VideoBucket", actions: ["s3:ListBucket"], resources: ["arn:aws:s3:::${var.videos_bucket_name}"] },
+      { sid: "VideoObjects", actions: ["s3:GetObject", "s3:PutObject"], resources: [`${bucket}/*`] },
+      { sid: "VideoBucket", actions: ["s3:ListBucket"], resources: [bucket] },
       {
         sid: "AnalysisQueue",
         actions: [
@@ -245,6 +303,9 @@ describe("IAM", () => {
         resources: ["${local.analysis_queue_arn}"],
       },
     ]);
+    expect(
+      (parity.data.aws_iam_policy_document.task_s3_sqs.statement as { resources: string[] }[])[0].resources,
+    ).toEqual(["arn:aws:s3:::${var.videos_bucket_name}/*"]);
     expect(resource("aws_iam_policy", "task_s3_sqs")).toMatchObject({
       name: "${local.name}-task-s3-sqs",
       description: "Lets ${local.name} tasks read and write videos in S3 and use the analysis queue",
@@ -258,6 +319,19 @@ describe("IAM", () => {
 });
 
 describe("network", () => {
+  it("gives the worker its own group: no ingress, HTTPS out, in the VPC", () => {
+    const sg = resource("aws_security_group", "worker");
+    expect(sg).toMatchObject({ name: "${local.name}-worker", vpc_id: "${var.vpc_id}", ingress: [] });
+    expect(sg.egress).toEqual([
+      expect.objectContaining({ from_port: 443, to_port: 443, protocol: "tcp", cidr_blocks: ["0.0.0.0/0"] }),
+    ]);
+    expect(json.output.worker_security_group_id.value).toBe("${aws_security_group.worker.id}");
+    // legacy parity: the worker shares the tasks' group, as in the hand-written module
+    expect(
+      (parity.resource.aws_ecs_service.worker.network_configuration as { security_groups: string[] }).security_groups,
+    ).toEqual(["${aws_security_group.ecs_tasks.id}"]);
+  });
+
   it("lets only the load balancer reach the backend port, and everything out", () => {
     const sg = resource("aws_security_group", "ecs_tasks");
     expect(sg).toMatchObject({ name: "${local.name}-ecs-tasks", vpc_id: "${var.vpc_id}" });
@@ -321,7 +395,7 @@ describe.each(["backend", "worker"])("%s service", (name) => {
       network_configuration: {
         assign_public_ip: false,
         subnets: "${var.private_subnet_ids}",
-        security_groups: ["${aws_security_group.ecs_tasks.id}"],
+        security_groups: [name === "worker" ? "${aws_security_group.worker.id}" : "${aws_security_group.ecs_tasks.id}"],
       },
       deployment_circuit_breaker: { enable: true, rollback: true },
     });
@@ -355,39 +429,43 @@ describe("worker operations", () => {
   it("gives the worker its own task role, with least privilege", () => {
     expect(resource("aws_iam_role", "worker_task")).toMatchObject({
       name: "${local.name}-worker-task",
-      assume_role_policy: "${data.aws_iam_policy_document.ecs_tasks_assume.json}",
+      assume_role_policy: "${data.aws_iam_policy_document.ecs_task_role_assume.json}",
     });
     expect(resource("aws_iam_role_policy", "worker_task")).toMatchObject({
       role: "${aws_iam_role.worker_task.id}",
       policy: "${data.aws_iam_policy_document.worker_task.json}",
     });
     const statements = data("aws_iam_policy_document", "worker_task").statement as Record<string, unknown>[];
+    const bucket = "arn:${data.aws_partition.current.partition}:s3:::${var.videos_bucket_name}";
     expect(statements).toEqual([
       {
         sid: "ConsumeAnalysisJobs",
-        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        actions: [
+          "sqs:ReceiveMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:DeleteMessage",
+          "sqs:SendMessage",
+          "sqs:GetQueueAttributes",
+        ],
         resources: ["${local.analysis_queue_arn}"],
       },
+      { sid: "MoveDeadLetters", actions: ["sqs:SendMessage"], resources: ["${data.aws_sqs_queue.analysis_dlq.arn}"] },
       {
         sid: "ReadUploadedVideos",
         actions: ["s3:GetObject"],
-        resources: '${formatlist("arn:aws:s3:::${var.videos_bucket_name}/%s*", var.worker_video_prefixes)}',
+        resources: `\${formatlist("${bucket}/%s*", var.worker_video_prefixes)}`,
       },
       {
         sid: "WriteAnalysisResults",
-        actions: ["s3:PutObject", "s3:GetObject"],
-        resources: ["arn:aws:s3:::${var.videos_bucket_name}/analysis/*"],
+        actions: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+        resources: [`${bucket}/analysis/*`],
       },
-      {
-        sid: "TellMissingKeysFromDenied",
-        actions: ["s3:ListBucket"],
-        resources: ["arn:aws:s3:::${var.videos_bucket_name}"],
-      },
+      { sid: "TellMissingKeysFromDenied", actions: ["s3:ListBucket"], resources: [bucket] },
       {
         sid: "ScaleInProtection",
-        actions: ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
+        actions: ["ecs:UpdateTaskProtection"],
         resources: [
-          "arn:aws:ecs:${var.aws_region}:${data.aws_caller_identity.current.account_id}:task/${aws_ecs_cluster.main.name}/*",
+          "arn:${data.aws_partition.current.partition}:ecs:${var.aws_region}:${data.aws_caller_identity.current.account_id}:task/${aws_ecs_cluster.main.name}/*",
         ],
       },
     ]);
@@ -402,18 +480,33 @@ describe("worker operations", () => {
   it("deploys gracefully: stopTimeout 120 above the drain, init, read-only root with scratch volumes, health check", () => {
     const td = resource("aws_ecs_task_definition", "worker");
     expect(container("worker")).toMatchObject(CONTRACT_CONTAINER);
-    expect(container("worker").environment.slice(3)).toEqual(CONTRACT_ENVIRONMENT);
+    expect(container("worker").environment.slice(3)).toEqual(contractEnvironment("${var.environment}"));
     expect(CONTRACT.stop.shutdownGraceS).toBeLessThan(CONTRACT.stop.stopTimeoutS);
     expect(td).toMatchObject({
       volume: [{ name: "scratch" }],
       ephemeral_storage: { size_in_gib: "${var.worker_ephemeral_storage_gib}" },
       skip_destroy: true,
       lifecycle: { create_before_destroy: true },
+      runtime_platform: CONTRACT_RUNTIME_PLATFORM,
     });
     expect(resource("aws_ecs_service", "worker")).toMatchObject({
-      lifecycle: { ignore_changes: ["desired_count"] },
+      lifecycle: {
+        ignore_changes: ["desired_count"],
+        postcondition: [
+          expect.objectContaining({ condition: "${self.task_definition == aws_ecs_task_definition.worker.arn}" }),
+        ],
+      },
       deployment_circuit_breaker: { enable: true, rollback: true },
+      wait_for_steady_state: true,
+      alarms: {
+        alarm_names: ["${aws_cloudwatch_metric_alarm.worker_jobs_failing.alarm_name}"],
+        enable: true,
+        rollback: true,
+      },
     });
+    // The backend keeps its task definition (Fargate's default platform, LINUX/X86_64) and service settings.
+    expect(resource("aws_ecs_task_definition", "backend").runtime_platform).toBeUndefined();
+    expect(resource("aws_ecs_service", "backend").wait_for_steady_state).toBeUndefined();
     // The backend is unchanged by all this: its container has the shared variables and nothing more.
     expect(container("backend")).not.toHaveProperty("stopTimeout");
     expect(container("backend").environment).toHaveLength(3);
@@ -463,13 +556,17 @@ describe("worker operations", () => {
     });
     const fromZero = resource("aws_cloudwatch_metric_alarm", "worker_scale_from_zero");
     expect(fromZero.alarm_actions).toEqual(["${aws_appautoscaling_policy.worker_scale_from_zero.arn}"]);
+    expect(fromZero).toMatchObject({ evaluation_periods: 2, datapoints_to_alarm: 2 });
     expect((fromZero.metric_query as { expression?: string }[]).map((q) => q.expression).filter(Boolean)).toEqual([
-      "IF(FILL(visible, 0) > 0 AND FILL(running, 0) == 0, 1, 0)",
+      "IF(visible > 0 AND desired == 0, 1, 0)",
     ]);
+    expect(resource("aws_appautoscaling_policy", "worker_scale_from_zero")).toMatchObject({
+      step_scaling_policy_configuration: { cooldown: "${var.worker_scale_from_zero_cooldown_seconds}" },
+    });
   });
 
-  it("makes each alarm of WORKER_ALARMS, notifying the SNS topic if any, tagged as the worker's", () => {
-    const actions = "${compact([var.alarm_sns_topic_arn])}";
+  it("makes each alarm of WORKER_ALARMS, notifying the outside topic or the stack's own, tagged as the worker's", () => {
+    const actions = "${concat(compact([var.alarm_sns_topic_arn]), aws_sns_topic.worker_alarms[*].arn)}";
     for (const { key, description } of WORKER_ALARMS) {
       const { logicalId, alarmName } = workerAlarmNames("${local.name}", key);
       expect(resource("aws_cloudwatch_metric_alarm", logicalId), key).toMatchObject({
@@ -488,6 +585,7 @@ describe("worker operations", () => {
     expect(alarm("worker_dead_letters")).toMatchObject({
       namespace: "AWS/SQS",
       metric_name: "ApproximateNumberOfMessagesVisible",
+      // the dead-letter queue's name as SQS knows it (looked up)
       dimensions: { QueueName: "${local.analysis_dlq_name}" },
       comparison_operator: "GreaterThanThreshold",
       threshold: 0,
@@ -500,7 +598,10 @@ describe("worker operations", () => {
     expect(alarm("worker_jobs_failing")).toMatchObject({
       namespace: CONTRACT.metrics.namespace,
       metric_name: CONTRACT.metrics.outcomes.failed,
-      dimensions: { [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value },
+      dimensions: {
+        [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value,
+        [CONTRACT.metrics.environmentDimension.name]: "${var.environment}",
+      },
       statistic: "Sum",
       period: 900,
       threshold: "${var.worker_failed_jobs_threshold}",
@@ -509,7 +610,83 @@ describe("worker operations", () => {
       evaluation_periods: 10,
       datapoints_to_alarm: 10,
     });
-    expect(json.locals?.analysis_dlq_name).toBe('${coalesce(var.analysis_dlq_name, "${var.analysis_queue_name}-dlq")}');
+  });
+
+  it("delivers alarms to its own KMS-encrypted topic unless alarm_sns_topic_arn names one, and warns when nobody is subscribed", () => {
+    const ownTopic = "${(length(var.alarm_sns_topic_arn) < 1) ? 1 : 0}";
+    expect(resource("aws_kms_key", "worker_alarms")).toMatchObject({
+      count: ownTopic,
+      enable_key_rotation: true,
+      policy: "${data.aws_iam_policy_document.worker_alarms_key.json}",
+    });
+    expect(data("aws_iam_policy_document", "worker_alarms_key").statement).toEqual([
+      {
+        sid: "AccountAdministersKey",
+        principals: [
+          {
+            type: "AWS",
+            identifiers: [
+              "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root",
+            ],
+          },
+        ],
+        actions: ["kms:*"],
+        resources: ["*"],
+      },
+      {
+        sid: "CloudWatchAlarmsPublish",
+        principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+      },
+    ]);
+    expect(resource("aws_sns_topic", "worker_alarms")).toMatchObject({
+      count: ownTopic,
+      name: "${local.name}-worker-alarms",
+      kms_master_key_id: "${aws_kms_key.worker_alarms[0].arn}",
+    });
+    expect(resource("aws_sns_topic_subscription", "worker_alarms")).toMatchObject({
+      for_each: "${{ for key, val in var.alarm_subscriptions: val.endpoint => val }}",
+      topic_arn: "${aws_sns_topic.worker_alarms[0].arn}",
+    });
+    expect(json.output.worker_alarm_topic_arn.value).toBe(
+      "${one(concat(compact([var.alarm_sns_topic_arn]), aws_sns_topic.worker_alarms[*].arn))}",
+    );
+    const checks = (json as unknown as { check: Record<string, { assert: { condition: string }[] }> }).check;
+    expect(checks.worker_alarms_subscribed.assert[0].condition).toBe(
+      "${((length(var.alarm_sns_topic_arn) >= 1) || (length(var.alarm_subscriptions) >= 1))}",
+    );
+    expect((parity as unknown as { check?: unknown }).check).toBeUndefined();
+  });
+
+  it("grants both task roles the KMS keys of video_pipeline_kms_key_arns, when there are any", () => {
+    for (const [name, role] of [
+      ["task_kms", "task"],
+      ["worker_task_kms", "worker_task"],
+    ]) {
+      expect(resource("aws_iam_role_policy", name)).toMatchObject({
+        count: "${(length(var.video_pipeline_kms_key_arns) >= 1) ? 1 : 0}",
+        role: `\${aws_iam_role.${role}.id}`,
+        policy: `\${data.aws_iam_policy_document.${name}.json}`,
+      });
+      expect(data("aws_iam_policy_document", name).statement).toEqual([
+        {
+          sid: "UseVideoPipelineKeys",
+          actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+          resources: "${var.video_pipeline_kms_key_arns}",
+          condition: [
+            {
+              test: "StringEquals",
+              variable: "kms:ViaService",
+              values: [
+                "s3.${var.aws_region}.${data.aws_partition.current.dns_suffix}",
+                "sqs.${var.aws_region}.${data.aws_partition.current.dns_suffix}",
+              ],
+            },
+          ],
+        },
+      ]);
+    }
   });
 
   it("outputs what operators need", () => {

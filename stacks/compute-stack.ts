@@ -1,5 +1,5 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Fn, S3Backend, type S3BackendConfig, TerraformStack } from "cdktf";
+import { S3Backend, type S3BackendConfig, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
 import { Cluster } from "./constructs/cluster.js";
@@ -53,22 +53,27 @@ export class ComputeStack extends TerraformStack {
     this.addOverride("terraform.required_version", ">= 1.9.0");
     const input = new ComputeVariables(this, "variables").inputs;
     new AwsProvider(this, "aws", { region: input.aws_region });
+    const operations = props.workerOperations ?? true;
 
-    // Names, tags, the account and the analysis queue (it lives outside this module)
+    // Names, tags, the account, the partition and the analysis queue (it lives outside this
+    // module: looked up in SQS, or built from its name in legacy parity)
     const locals = new ComputeLocals(this, "locals", {
       projectName: input.project_name,
       environment: input.environment,
       region: input.aws_region,
       queueName: input.analysis_queue_name,
       deadLetterQueueName: input.analysis_dlq_name,
+      legacyParity: !operations,
     });
-    const { name, commonTags: tags, queue } = locals;
+    const { name, commonTags: tags, queue, partition, dnsSuffix } = locals;
 
     // Cluster, IAM and network shared by both services
     const { cluster } = new Cluster(this, "cluster", { name: `${name}-cluster`, tags });
     const roles = new TaskRoles(this, "task-roles", {
       namePrefix: name,
       secretArns: [input.database_url_secret_arn],
+      partition,
+      trustedSource: operations ? { accountId: locals.accountId, region: input.aws_region, partition } : undefined,
       tags,
     });
     const { securityGroup } = new TasksSecurityGroup(this, "tasks-security-group", {
@@ -115,6 +120,8 @@ export class ComputeStack extends TerraformStack {
       role: roles.taskRole,
       bucketName: input.videos_bucket_name,
       queue,
+      partition,
+      ...(operations ? { kmsKeyArns: input.video_pipeline_kms_key_arns, region: input.aws_region, dnsSuffix } : {}),
       tags,
     });
 
@@ -127,9 +134,14 @@ export class ComputeStack extends TerraformStack {
       desiredCount: input.worker_desired_count,
       roles,
       accountId: locals.accountId,
+      partition,
+      dnsSuffix,
+      vpcId: input.vpc_id,
+      environmentName: input.environment,
       queue,
       bucketName: input.videos_bucket_name,
-      operations: props.workerOperations ?? true,
+      kmsKeyArns: input.video_pipeline_kms_key_arns,
+      operations,
       videoPrefixes: input.worker_video_prefixes,
       ephemeralStorageGib: input.worker_ephemeral_storage_gib,
       scaling: {
@@ -138,11 +150,13 @@ export class ComputeStack extends TerraformStack {
         backlogPerTask: input.worker_backlog_per_task,
         scaleOutCooldownSeconds: input.worker_scale_out_cooldown_seconds,
         scaleInCooldownSeconds: input.worker_scale_in_cooldown_seconds,
+        scaleFromZeroCooldownSeconds: input.worker_scale_from_zero_cooldown_seconds,
       },
       alarms: {
         maxMessageAgeSeconds: input.worker_max_message_age_seconds,
         failedJobsThreshold: input.worker_failed_jobs_threshold,
-        actions: Fn.compact([input.alarm_sns_topic_arn]),
+        externalTopicArn: input.alarm_sns_topic_arn,
+        subscriptions: input.alarm_subscriptions,
       },
       tags,
     });
@@ -150,7 +164,14 @@ export class ComputeStack extends TerraformStack {
     // Outputs of the cluster, the network and the backend
     output(this, "cluster_name", "Name of the ECS cluster", cluster.name);
     output(this, "cluster_arn", "ARN of the ECS cluster", cluster.arn);
-    output(this, "ecs_tasks_security_group_id", "Security group shared by the ECS tasks", securityGroup.id);
+    output(
+      this,
+      "ecs_tasks_security_group_id",
+      operations
+        ? "Security group of the backend's tasks (the worker has its own)"
+        : "Security group shared by the ECS tasks",
+      securityGroup.id,
+    );
     output(this, "backend_service_name", "Name of the backend ECS service", backend.service.name);
     output(this, "backend_log_group_name", "CloudWatch log group of the backend", backend.logGroup.name);
   }

@@ -100,6 +100,22 @@ export function emptyOrPattern(regex: string, what: string, emptyMeans: string):
   });
 }
 
+/** A list (empty allowed), each item matching `regex`. */
+export function eachMatchesOrNone(regex: string, what: string): RuleFor {
+  return (name) => ({
+    condition: `\${alltrue([for v in var.${name} : can(regex(${JSON.stringify(regex)}, v))])}`,
+    errorMessage: `${name} must be a list of ${what} (or empty).`,
+  });
+}
+
+/** Within the values of the variables `min` and `max` (a cross-variable validation). */
+export function betweenVariables(min: string, max: string): RuleFor {
+  return (name) => ({
+    condition: `\${var.${name} >= var.${min} && var.${name} <= var.${max}}`,
+    errorMessage: `${name} must be from ${min} to ${max} (the autoscaler's bounds): give a ${name} in that range.`,
+  });
+}
+
 /** A non-empty list, each item matching `regex`. */
 export function eachMatches(regex: string, what: string): RuleFor {
   return (name) => ({
@@ -127,3 +143,56 @@ export const logRetention: RuleFor = (name) => ({
   condition: `\${contains([${LOG_RETENTION_DAYS.join(", ")}], var.${name})}`,
   errorMessage: `${name} must be a retention CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire).`,
 });
+
+/**
+ * SNS subscription endpoints by protocol, as the SNS Subscribe API takes them
+ * (https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html): the protocols
+ * the alarm topic accepts, each with the form of its endpoint.
+ */
+export const SNS_ENDPOINTS: Record<string, { pattern: string; example: string }> = {
+  email: { pattern: "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", example: "oncall@example.com" },
+  "email-json": { pattern: "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", example: "oncall@example.com" },
+  https: { pattern: "^https://[^\\s]+$", example: "https://events.example.com/sns" },
+  sms: { pattern: "^\\+[1-9][0-9]{6,14}$", example: "+15555550123" },
+  sqs: {
+    pattern: "^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80}$",
+    example: "arn:aws:sqs:us-east-2:123456789012:alarms",
+  },
+  lambda: {
+    pattern: "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$",
+    example: "arn:aws:lambda:us-east-2:123456789012:function:page",
+  },
+};
+
+/**
+ * A list of `{ protocol, endpoint }` subscriptions to the stack's own topic: known
+ * protocols, endpoints of their protocol's form, each endpoint once, and none when
+ * `topicVariable` names an outside topic (its subscriptions are managed where it lives).
+ */
+export function snsSubscriptions(topicVariable: string): RuleFor[] {
+  const protocols = Object.keys(SNS_ENDPOINTS);
+  const patterns = Object.entries(SNS_ENDPOINTS)
+    .map(([protocol, { pattern }]) => `${JSON.stringify(protocol)} = ${JSON.stringify(pattern)}`)
+    .join(", ");
+  const forms = Object.entries(SNS_ENDPOINTS)
+    .map(([protocol, { example }]) => `${protocol}: ${example}`)
+    .join("; ");
+  return [
+    (name) => ({
+      condition: `\${alltrue([for s in var.${name} : contains(${JSON.stringify(protocols)}, s.protocol)])}`,
+      errorMessage: `${name} has a protocol SNS does not offer here: give one of ${protocols.join(", ")}.`,
+    }),
+    (name) => ({
+      condition: `\${alltrue([for s in var.${name} : can(regex(lookup({ ${patterns} }, s.protocol, "^$"), s.endpoint))])}`,
+      errorMessage: `${name} has an endpoint that does not fit its protocol. Forms: ${forms}.`,
+    }),
+    (name) => ({
+      condition: `\${length(distinct([for s in var.${name} : s.endpoint])) == length(var.${name})}`,
+      errorMessage: `${name} lists an endpoint twice: give each endpoint once.`,
+    }),
+    (name) => ({
+      condition: `\${var.${topicVariable} == "" || length(var.${name}) == 0}`,
+      errorMessage: `${name} must be empty when ${topicVariable} is set: subscribe to that topic where it is managed, or leave ${topicVariable} empty to use the stack's own topic.`,
+    }),
+  ];
+}

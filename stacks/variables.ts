@@ -10,13 +10,16 @@
  * `input.<name>` (typed by the row's `type`). The README's inputs table is
  * generated from the synth (`npm run docs`).
  */
-import { TerraformVariable, VariableType } from "cdktf";
+import { type IResolvable, TerraformVariable, VariableType } from "cdktf";
 import { Construct } from "constructs";
+import { WORST_CASE_TASK_START_S } from "./constructs/worker-autoscaling.js";
 import { pin } from "./pin.js";
 import {
   atLeastVariable,
+  betweenVariables,
   containerImage,
   eachMatches,
+  eachMatchesOrNone,
   emptyOrPattern,
   fargateCpu,
   fargateMemory,
@@ -25,20 +28,34 @@ import {
   PATTERNS,
   pattern,
   type RuleFor,
+  snsSubscriptions,
   taskCount,
   wholeNumber,
 } from "./validation.js";
 
 const { STRING, NUMBER, LIST_STRING } = VariableType;
 
+/** `list(object({protocol=string, endpoint=string}))`: SNS subscriptions. */
+const SUBSCRIPTIONS = VariableType.list(
+  VariableType.object({ protocol: STRING, endpoint: STRING }),
+) as "list(object({protocol=string, endpoint=string}))";
+
+/** One subscription to the stack's alarm topic, as `alarm_subscriptions` holds it. */
+export interface AlarmSubscription {
+  /** The SNS protocol: email, email-json, https, sms, sqs or lambda. */
+  readonly protocol: string;
+  /** Where SNS delivers: an address, URL, phone number or ARN of the protocol's form. */
+  readonly endpoint: string;
+}
+
 /** One input variable: what Terraform declares for it. */
 interface VariableSpec {
   /** What the input is; Terraform and the README's inputs table show it. */
   readonly description: string;
   /** The Terraform type. */
-  readonly type: typeof STRING | typeof NUMBER | typeof LIST_STRING;
+  readonly type: typeof STRING | typeof NUMBER | typeof LIST_STRING | typeof SUBSCRIPTIONS;
   /** The value when the tfvars do not set it. @default - none: the input is required */
-  readonly default?: string | number | readonly string[];
+  readonly default?: string | number | readonly string[] | readonly AlarmSubscription[];
   /** Plan-time checks, each made for this variable's name. @default - none */
   readonly validation?: readonly RuleFor[];
 }
@@ -64,7 +81,17 @@ export const VARIABLES = {
       ),
     ],
   },
-  environment: { description: "Deployment environment tag", type: STRING, default: "prod" },
+  environment: {
+    description: "Deployment environment tag",
+    type: STRING,
+    default: "prod",
+    validation: [
+      pattern(
+        "^[!-~]([ -~]{0,253}[!-~])?$",
+        "1 to 255 printable ASCII characters, no space at either end (it is the Environment tag and the worker metrics' Environment dimension)",
+      ),
+    ],
+  },
   log_retention_days: {
     description: "CloudWatch log retention for both services",
     type: NUMBER,
@@ -122,11 +149,16 @@ export const VARIABLES = {
     ],
   },
   analysis_dlq_name: {
-    description: 'Name of the analysis queue\'s dead-letter queue (default: "<analysis_queue_name>-dlq")',
+    description:
+      'Name of the analysis queue\'s dead-letter queue, looked up in SQS (default: "<analysis_queue_name>-dlq"; for a FIFO queue "<name without .fifo>-dlq.fifo")',
     type: STRING,
     default: "",
     validation: [
       emptyOrPattern(PATTERNS.queueName, "an SQS queue name (not a URL or ARN)", "<analysis_queue_name>-dlq"),
+      (name) => ({
+        condition: `\${var.${name} == "" || endswith(var.${name}, ".fifo") == endswith(var.analysis_queue_name, ".fifo")}`,
+        errorMessage: `${name} must end in .fifo exactly when analysis_queue_name does: SQS gives a FIFO queue a FIFO dead-letter queue and a standard queue a standard one.`,
+      }),
     ],
   },
   database_url_secret_arn: {
@@ -136,6 +168,19 @@ export const VARIABLES = {
       pattern(
         "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$",
         "a Secrets Manager secret ARN: arn:aws:secretsmanager:<region>:<account>:secret:<name>",
+      ),
+    ],
+  },
+
+  video_pipeline_kms_key_arns: {
+    description:
+      "Customer managed KMS keys (key ARNs) that encrypt the videos bucket, the analysis queue or its dead-letter queue: the worker and the backend may use them through S3 and SQS (none by default)",
+    type: LIST_STRING,
+    default: [],
+    validation: [
+      eachMatchesOrNone(
+        "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$",
+        "KMS key ARNs (arn:aws:kms:<region>:<account>:key/<key id>; IAM does not take an alias for a key's use)",
       ),
     ],
   },
@@ -180,7 +225,7 @@ export const VARIABLES = {
     description: "Number of worker tasks",
     type: NUMBER,
     default: 1,
-    validation: [taskCount],
+    validation: [taskCount, betweenVariables("worker_min_count", "worker_max_count")],
   },
   worker_cpu: { description: "Worker task CPU units", type: NUMBER, default: 512, validation: [fargateCpu] },
   worker_memory: {
@@ -231,6 +276,12 @@ export const VARIABLES = {
     default: 60,
     validation: [wholeNumber(0, 3600)],
   },
+  worker_scale_from_zero_cooldown_seconds: {
+    description: `Seconds after the scale-from-zero step before it may add a task again: above the worst case of a task's start (${WORST_CASE_TASK_START_S} s: provisioning and image pull, then the health check's start period and retries)`,
+    type: NUMBER,
+    default: 600,
+    validation: [wholeNumber(WORST_CASE_TASK_START_S, 3600)],
+  },
   worker_scale_in_cooldown_seconds: {
     description: "Seconds after a scale-in before the next one",
     type: NUMBER,
@@ -242,16 +293,24 @@ export const VARIABLES = {
   // Worker alarms
   // ---------------------------------------------------------------------------
   alarm_sns_topic_arn: {
-    description: "SNS topic that the worker alarms notify (empty: alarms without actions)",
+    description:
+      "An SNS topic (ARN) of your own that the worker alarms notify instead of the stack's (empty: the stack makes its own, KMS-encrypted, with alarm_subscriptions)",
     type: STRING,
     default: "",
     validation: [
       emptyOrPattern(
-        "^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$",
-        "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)",
-        "no alarm actions",
+        "^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
+        "a standard SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>; CloudWatch alarms cannot notify a FIFO topic)",
+        "the stack's own topic",
       ),
     ],
+  },
+  alarm_subscriptions: {
+    description:
+      'Who the stack\'s alarm topic notifies: a list of { protocol, endpoint } (protocols email, email-json, https, sms, sqs, lambda), e.g. [{ protocol = "email", endpoint = "oncall@example.com" }]',
+    type: SUBSCRIPTIONS,
+    default: [],
+    validation: snsSubscriptions("alarm_sns_topic_arn"),
   },
   worker_max_message_age_seconds: {
     description: "Alarm when the oldest job in the analysis queue waits longer than this (seconds)",
@@ -270,7 +329,13 @@ export const VARIABLES = {
 export type VariableName = keyof typeof VARIABLES;
 
 /** What the stack reads of a variable of each type: a number, a list or a string token. */
-type ValueOf<T> = T extends typeof NUMBER ? number : T extends typeof LIST_STRING ? string[] : string;
+type ValueOf<T> = T extends typeof NUMBER
+  ? number
+  : T extends typeof LIST_STRING
+    ? string[]
+    : T extends typeof SUBSCRIPTIONS
+      ? IResolvable
+      : string;
 
 /** Every input's value (`var.<name>`), by its Terraform name, typed by its row. */
 export type ComputeInputs = { readonly [N in VariableName]: ValueOf<(typeof VARIABLES)[N]["type"]> };
@@ -295,7 +360,13 @@ export class ComputeVariables extends Construct {
       entries.map(([name, { type }]) => {
         const variable = this.variables[name];
         const value =
-          type === NUMBER ? variable.numberValue : type === LIST_STRING ? variable.listValue : variable.stringValue;
+          type === NUMBER
+            ? variable.numberValue
+            : type === LIST_STRING
+              ? variable.listValue
+              : type === SUBSCRIPTIONS
+                ? (variable.value as IResolvable)
+                : variable.stringValue;
         return [name, value];
       }),
     ) as unknown as ComputeInputs;

@@ -21,14 +21,23 @@ export const CONTRACT_CONTAINER = {
   },
 } satisfies Partial<ContainerDefinition>;
 
-/** The variables through which the worker reads the contract, after the shared ones. */
-export const CONTRACT_ENVIRONMENT: ContainerDefinition["environment"] = [
-  { name: CONTRACT.env.shutdownGraceS, value: String(CONTRACT.stop.shutdownGraceS) },
-  { name: CONTRACT.env.scratchDir, value: CONTRACT.paths.scratchDir },
-  { name: CONTRACT.env.healthFile, value: CONTRACT.paths.healthFile },
-  { name: CONTRACT.env.tmpDir, value: CONTRACT.paths.tmpDir },
-  { name: CONTRACT.env.metricsNamespace, value: CONTRACT.metrics.namespace },
-];
+/** The variables through which the worker reads the contract, after the shared ones, for environment `environment`. */
+export function contractEnvironment(environment: string): ContainerDefinition["environment"] {
+  return [
+    { name: CONTRACT.env.shutdownGraceS, value: String(CONTRACT.stop.shutdownGraceS) },
+    { name: CONTRACT.env.scratchDir, value: CONTRACT.paths.scratchDir },
+    { name: CONTRACT.env.healthFile, value: CONTRACT.paths.healthFile },
+    { name: CONTRACT.env.tmpDir, value: CONTRACT.paths.tmpDir },
+    { name: CONTRACT.env.metricsNamespace, value: CONTRACT.metrics.namespace },
+    { name: CONTRACT.env.environment, value: environment },
+  ];
+}
+
+/** The worker task definition's runtime platform: the contract's. */
+export const CONTRACT_RUNTIME_PLATFORM = {
+  operating_system_family: CONTRACT.platform.operatingSystemFamily,
+  cpu_architecture: CONTRACT.platform.cpuArchitecture,
+};
 
 /** The awslogs configuration of service `name`'s container: its log group, region and stream prefix. */
 export function awslogs(name: string, region: string): ContainerDefinition["logConfiguration"] {
@@ -43,4 +52,7 @@ export function awslogs(name: string, region: string): ContainerDefinition["logC
 }
 
 /** Task definition arguments that only optional settings write. */
-export const OPTIONAL_TASK_ARGUMENTS = ["volume", "ephemeral_storage", "skip_destroy", "lifecycle"];
+export const OPTIONAL_TASK_ARGUMENTS = ["volume", "ephemeral_storage", "skip_destroy", "lifecycle", "runtime_platform"];
+
+/** Service arguments that only optional settings write. */
+export const OPTIONAL_SERVICE_ARGUMENTS = ["lifecycle", "wait_for_steady_state", "alarms"];

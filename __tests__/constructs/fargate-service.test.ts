@@ -11,7 +11,7 @@ import {
   type FargateServiceProps,
   HEALTH_CHECK_DEFAULTS,
 } from "../../stacks/constructs/fargate-service.js";
-import { awslogs, OPTIONAL_TASK_ARGUMENTS } from "./expected.js";
+import { awslogs, OPTIONAL_SERVICE_ARGUMENTS, OPTIONAL_TASK_ARGUMENTS } from "./expected.js";
 import { block, containersOf, givenStack, REGION, synth } from "./testing.js";
 
 /** GIVEN a stack with a cluster, roles and a security group; WHEN a service is added with `props`. */
@@ -84,7 +84,7 @@ describe("with the required props only", () => {
     });
     expect(ecsService.load_balancer).toBeUndefined();
     expect(ecsService.health_check_grace_period_seconds).toBeUndefined();
-    expect(ecsService.lifecycle).toBeUndefined();
+    for (const absent of OPTIONAL_SERVICE_ARGUMENTS) expect(ecsService[absent], absent).toBeUndefined();
   });
 
   test("writes one essential container that logs to its log group, and nothing optional", async () => {
@@ -259,6 +259,33 @@ describe("each optional prop", () => {
     expect(taskDefinition).toMatchObject({ skip_destroy: true, lifecycle: { create_before_destroy: true } });
   });
 
+  test("runtimePlatform declares the image's operating system and architecture", async () => {
+    // WHEN
+    const { taskDefinition } = await whenService({
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" },
+    });
+    // THEN
+    expect(taskDefinition.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: "ARM64" });
+  });
+
+  test("waitForSteadyState makes Terraform wait; failOnRollback adds a postcondition on the task definition", async () => {
+    // WHEN
+    const waiting = await whenService({ waitForSteadyState: true });
+    const failing = await whenService({ waitForSteadyState: true, failOnRollback: true, autoscaled: true });
+    // THEN
+    expect(waiting.ecsService.wait_for_steady_state).toBe(true);
+    expect(waiting.ecsService.lifecycle).toBeUndefined();
+    expect(failing.ecsService.lifecycle).toEqual({
+      ignore_changes: ["desired_count"],
+      postcondition: [
+        {
+          condition: "${self.task_definition == aws_ecs_task_definition.api.arn}",
+          error_message: expect.stringContaining("The api service does not run the task definition it was given"),
+        },
+      ],
+    });
+  });
+
   test("tags go on the log group, the task definition and the service", async () => {
     // WHEN
     const { json, taskDefinition, ecsService } = await whenService({ tags: { Team: "video" } });
@@ -296,6 +323,11 @@ describe("guards", () => {
     ["a stop timeout below 2 s", { stopTimeoutSeconds: 1 }, /stopTimeoutSeconds is 1/],
     ["storage below 21 GiB", { ephemeralStorageGib: 20 }, /ephemeralStorageGib is 20: Fargate allows 21 to 200 GiB/],
     ["storage above 200 GiB", { ephemeralStorageGib: 500 }, /ephemeralStorageGib is 500/],
+    [
+      "failOnRollback without waitForSteadyState",
+      { failOnRollback: true },
+      /^FargateService "api": failOnRollback needs waitForSteadyState: .* set waitForSteadyState: true$/,
+    ],
     [
       "a relative scratch path",
       { scratchVolumes: { scratch: "scratch" } },

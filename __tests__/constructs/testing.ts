@@ -39,6 +39,7 @@ export const QUEUE: AnalysisQueue = {
   arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:jobs`,
   url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/jobs`,
   deadLetterQueueName: "jobs-dlq",
+  deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:jobs-dlq`,
 };
 
 /** A stack holding what the constructs refer to: a cluster, the shared roles, a security group. */

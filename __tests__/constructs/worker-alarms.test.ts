@@ -29,6 +29,7 @@ function whenAlarms(props: Partial<WorkerAlarmsProps> = {}) {
     cluster,
     service,
     thresholds: { maxMessageAgeSeconds: 1800, failedJobsThreshold: 5 },
+    environmentName: "staging",
     actions: [TOPIC],
     ...props,
   });
@@ -92,16 +93,28 @@ describe("the conditions", () => {
     });
   });
 
-  test("jobs failing: the worker's JobsFailed metric, as the contract names it, over 15 minutes", () => {
-    const { alarms } = whenAlarms({ thresholds: { maxMessageAgeSeconds: 900, failedJobsThreshold: 3 } });
+  test("jobs failing: the worker's JobsFailed metric of this environment, as the contract names it, over 15 minutes", () => {
+    const { alarms } = whenAlarms({
+      thresholds: { maxMessageAgeSeconds: 900, failedJobsThreshold: 3 },
+      environmentName: "prod",
+    });
     expect(alarms.worker_jobs_failing).toMatchObject({
       namespace: CONTRACT.metrics.namespace,
       metric_name: CONTRACT.metrics.outcomes.failed,
-      dimensions: { [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value },
+      dimensions: {
+        [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value,
+        [CONTRACT.metrics.environmentDimension.name]: "prod",
+      },
       statistic: "Sum",
       period: 900,
       threshold: 3,
     });
+  });
+
+  test("jobs failing is the one deployment alarm: its name is handed out for the service", () => {
+    const { construct } = whenAlarms();
+    expect(WORKER_ALARMS.filter((a) => a.deploymentAlarm).map((a) => a.key)).toEqual(["jobs_failing"]);
+    expect(construct.deploymentAlarmNames).toEqual([construct.names.jobs_failing]);
   });
 
   test("backlog without workers: visible jobs and no running task for 10 of 10 minutes", () => {
@@ -110,6 +123,8 @@ describe("the conditions", () => {
     expect(alarm).toMatchObject({ evaluation_periods: 10, datapoints_to_alarm: 10, threshold: 1 });
     const queries = alarm.metric_query as { id: string; expression?: string; metric?: { dimensions: unknown } }[];
     expect(queries.map((q) => q.id)).toEqual(["visible", "running", "stuck"]);
+    // a task that never reaches RUNNING is what this page is for: a minute without data counts as none running
+    expect(queries[2].expression).toBe("IF(FILL(visible, 0) > 0 AND FILL(running, 0) == 0, 1, 0)");
     expect(queries[1].metric?.dimensions).toEqual({
       ClusterName: "${aws_ecs_cluster.cluster.name}",
       ServiceName: "${aws_ecs_service.service.name}",
@@ -155,6 +170,12 @@ describe("optional props", () => {
 });
 
 describe("guards", () => {
+  test("rejects empty actions: alarms must notify someone", () => {
+    expect(() => whenAlarms({ actions: [] })).toThrow(
+      "WorkerAlarms: actions is empty: the alarms would notify nobody; give the alarm topic's ARN (AlarmTopic's actions)",
+    );
+  });
+
   test("rejects two definitions with one key, naming it", () => {
     expect(() => whenAlarms({ definitions: [WORKER_ALARMS[0], WORKER_ALARMS[0]] })).toThrow(
       `WorkerAlarms: two definitions have the key "${WORKER_ALARMS[0].key}": give each alarm its own key`,

@@ -4,7 +4,13 @@ import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-tar
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { describe, expect, test } from "vitest";
-import { WorkerAutoscaling, type WorkerAutoscalingProps } from "../../stacks/constructs/worker-autoscaling.js";
+import {
+  TASK_PROVISIONING_ALLOWANCE_S,
+  WORST_CASE_TASK_START_S,
+  WorkerAutoscaling,
+  type WorkerAutoscalingProps,
+} from "../../stacks/constructs/worker-autoscaling.js";
+import { WORKER_CONTRACT as CONTRACT } from "../../worker-src/src/contract.js";
 import { block, givenStack, synth } from "./testing.js";
 
 function whenAutoscaling(props: Partial<WorkerAutoscalingProps> = {}) {
@@ -20,6 +26,7 @@ function whenAutoscaling(props: Partial<WorkerAutoscalingProps> = {}) {
     backlogPerTask: 10,
     scaleOutCooldownSeconds: 60,
     scaleInCooldownSeconds: 300,
+    scaleFromZeroCooldownSeconds: 600,
     ...props,
   });
   return synth(stack);
@@ -55,15 +62,15 @@ describe("scaling", () => {
     ]);
   });
 
-  test("from zero: a step of +1 that its alarm starts when jobs wait and no task runs", () => {
+  test("from zero: a step of +1 with its own cooldown, started when jobs wait and the service wants no task", () => {
     // WHEN
-    const { json } = whenAutoscaling({ scaleOutCooldownSeconds: 120 });
+    const { json } = whenAutoscaling({ scaleOutCooldownSeconds: 120, scaleFromZeroCooldownSeconds: 900 });
     // THEN
     expect(block(json, AppautoscalingPolicy, "worker_scale_from_zero")).toMatchObject({
       policy_type: "StepScaling",
       step_scaling_policy_configuration: {
         adjustment_type: "ChangeInCapacity",
-        cooldown: 120,
+        cooldown: 900,
         step_adjustment: [{ metric_interval_lower_bound: "0", scaling_adjustment: 1 }],
       },
     });
@@ -71,11 +78,39 @@ describe("scaling", () => {
     expect(alarm).toMatchObject({
       alarm_name: "demo-worker-scale-from-zero",
       alarm_actions: ["${aws_appautoscaling_policy.worker_scale_from_zero.arn}"],
-      evaluation_periods: 1,
+      evaluation_periods: 2,
+      datapoints_to_alarm: 2,
+      treat_missing_data: "notBreaching",
     });
-    expect((alarm.metric_query as { expression?: string }[]).map((q) => q.expression).filter(Boolean)).toEqual([
-      "IF(FILL(visible, 0) > 0 AND FILL(running, 0) == 0, 1, 0)",
+    const queries = alarm.metric_query as {
+      id: string;
+      expression?: string;
+      metric?: { namespace: string; metric_name: string; dimensions: Record<string, string> };
+    }[];
+    // desired, not running: a task that never starts does not make the step ask again
+    expect(queries.map((q) => [q.id, q.expression ?? `${q.metric?.namespace} ${q.metric?.metric_name}`])).toEqual([
+      ["visible", "AWS/SQS ApproximateNumberOfMessagesVisible"],
+      ["desired", "ECS/ContainerInsights DesiredTaskCount"],
+      ["wanted", "IF(visible > 0 AND desired == 0, 1, 0)"],
     ]);
+    expect(queries[1].metric?.dimensions).toEqual({
+      ClusterName: "${aws_ecs_cluster.cluster.name}",
+      ServiceName: "${aws_ecs_service.service.name}",
+    });
+    // nothing filled in: a missing datapoint is missing, not "no tasks"
+    expect(JSON.stringify(queries)).not.toContain("FILL(");
+  });
+
+  test("the cooldown of the step is at least a task's worst-case start from the contract", () => {
+    expect(WORST_CASE_TASK_START_S).toBe(
+      TASK_PROVISIONING_ALLOWANCE_S +
+        CONTRACT.healthCheck.startPeriodS +
+        CONTRACT.healthCheck.retries * CONTRACT.healthCheck.intervalS,
+    );
+    expect(() => whenAutoscaling({ scaleFromZeroCooldownSeconds: WORST_CASE_TASK_START_S })).not.toThrow();
+    expect(() => whenAutoscaling({ scaleFromZeroCooldownSeconds: WORST_CASE_TASK_START_S - 1 })).toThrow(
+      `WorkerAutoscaling: scaleFromZeroCooldownSeconds (${WORST_CASE_TASK_START_S - 1}) is below a task's worst-case start (${WORST_CASE_TASK_START_S} s): give at least ${WORST_CASE_TASK_START_S}`,
+    );
   });
 
   test("tags the target and the alarm when given; nothing otherwise", () => {

@@ -12,14 +12,33 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { describe, expect, test } from "vitest";
 import { WORKER_ALARMS } from "../../stacks/constructs/worker-alarms.js";
 import { SCALE_FROM_ZERO_ALARM } from "../../stacks/constructs/worker-autoscaling.js";
 import { WorkerService, type WorkerServiceProps } from "../../stacks/constructs/worker-service.js";
-import { awslogs, CONTRACT_CONTAINER, CONTRACT_ENVIRONMENT, OPTIONAL_TASK_ARGUMENTS } from "./expected.js";
+import {
+  awslogs,
+  CONTRACT_CONTAINER,
+  CONTRACT_RUNTIME_PLATFORM,
+  contractEnvironment,
+  OPTIONAL_SERVICE_ARGUMENTS,
+  OPTIONAL_TASK_ARGUMENTS,
+} from "./expected.js";
 import { ACCOUNT, block, blocks, containersOf, givenStack, REGION, synth } from "./testing.js";
 
 const SHARED_ENVIRONMENT = { SQS_QUEUE_URL: "https://sqs.us-east-2.amazonaws.com/123456789012/jobs" };
+const TOPIC = "arn:aws:sns:us-east-2:123456789012:oncall";
+const SCALING = {
+  minCount: 1,
+  maxCount: 4,
+  backlogPerTask: 10,
+  scaleOutCooldownSeconds: 60,
+  scaleInCooldownSeconds: 300,
+  scaleFromZeroCooldownSeconds: 600,
+};
 
 /** GIVEN a stack with a cluster, the shared roles and a security group; WHEN the worker is added with `props`. */
 function synthWorker(props: Partial<WorkerServiceProps> = {}) {
@@ -36,18 +55,16 @@ function synthWorker(props: Partial<WorkerServiceProps> = {}) {
     securityGroups: [securityGroup],
     region: REGION,
     accountId: ACCOUNT,
+    vpcId: "vpc-0a1b2c3d4e5f60718",
+    environmentName: "staging",
     logRetentionDays: 30,
     environment: SHARED_ENVIRONMENT,
     queue,
     bucketName: "videos",
     videoPrefixes: ["uploads/"],
     ephemeralStorageGib: 30,
-    scaling: { minCount: 1, maxCount: 4, backlogPerTask: 10, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 },
-    alarms: {
-      maxMessageAgeSeconds: 1800,
-      failedJobsThreshold: 5,
-      actions: ["arn:aws:sns:us-east-2:123456789012:oncall"],
-    },
+    scaling: SCALING,
+    alarms: { maxMessageAgeSeconds: 1800, failedJobsThreshold: 5, externalTopicArn: TOPIC },
     ...props,
   });
   const { text, json } = synth(stack);
@@ -81,12 +98,14 @@ describe("by default (operations on)", () => {
     expect(taskDefinition.execution_role_arn).toBe("${aws_iam_role.task_execution.arn}");
     expect(block(json, IamRole, "worker_task")).toMatchObject({
       name: "demo-worker-task",
+      // the roles' task trust policy (givenStack's TaskRoles has no trustedSource: the plain one)
       assume_role_policy: "${data.aws_iam_policy_document.ecs_tasks_assume.json}",
     });
     expect(block(json, IamRolePolicy, "worker_task").policy).toBe("${data.aws_iam_policy_document.worker_task.json}");
     const statements = block(json, DataAwsIamPolicyDocument, "worker_task").statement as { sid: string }[];
     expect(statements.map((s) => s.sid)).toEqual([
       "ConsumeAnalysisJobs",
+      "MoveDeadLetters",
       "ReadUploadedVideos",
       "WriteAnalysisResults",
       "TellMissingKeysFromDenied",
@@ -102,7 +121,10 @@ describe("by default (operations on)", () => {
     expect(container).toMatchObject({
       name: "worker",
       image: "example/worker:1.0",
-      environment: [{ name: "SQS_QUEUE_URL", value: SHARED_ENVIRONMENT.SQS_QUEUE_URL }, ...CONTRACT_ENVIRONMENT],
+      environment: [
+        { name: "SQS_QUEUE_URL", value: SHARED_ENVIRONMENT.SQS_QUEUE_URL },
+        ...contractEnvironment("staging"),
+      ],
       ...CONTRACT_CONTAINER,
     });
     expect(container.portMappings).toBeUndefined();
@@ -117,12 +139,67 @@ describe("by default (operations on)", () => {
       volume: [{ name: "scratch" }],
       skip_destroy: true,
       lifecycle: { create_before_destroy: true },
+      runtime_platform: CONTRACT_RUNTIME_PLATFORM,
     });
     expect(service).toMatchObject({
       lifecycle: { ignore_changes: ["desired_count"] },
       deployment_circuit_breaker: { enable: true, rollback: true },
     });
     expect(service.load_balancer).toBeUndefined();
+  });
+
+  test("waits for steady state, rolls back on the jobs-failing alarm, and fails the apply on a rollback", async () => {
+    // WHEN
+    const { service } = await whenWorker();
+    // THEN
+    expect(service).toMatchObject({
+      wait_for_steady_state: true,
+      alarms: {
+        alarm_names: ["${aws_cloudwatch_metric_alarm.worker_jobs_failing.alarm_name}"],
+        enable: true,
+        rollback: true,
+      },
+    });
+    const { postcondition } = service.lifecycle as { postcondition: { condition: string; error_message: string }[] };
+    expect(postcondition).toEqual([
+      {
+        condition: "${self.task_definition == aws_ecs_task_definition.worker.arn}",
+        error_message: expect.stringMatching(/^The worker service does not run the task definition it was given: /),
+      },
+    ]);
+  });
+
+  test("runs in its own security group: no ingress, HTTPS out, in the given VPC", async () => {
+    // WHEN
+    const { json, service, worker } = await whenWorker();
+    // THEN
+    expect((service.network_configuration as { security_groups: string[] }).security_groups).toEqual([
+      "${aws_security_group.worker.id}",
+    ]);
+    const group = block(json, SecurityGroup, "worker");
+    expect(group).toMatchObject({ name: "demo-worker", vpc_id: "vpc-0a1b2c3d4e5f60718", ingress: [] });
+    expect(group.egress).toEqual([
+      expect.objectContaining({ from_port: 443, to_port: 443, protocol: "tcp", cidr_blocks: ["0.0.0.0/0"] }),
+    ]);
+    expect(worker.securityGroup?.friendlyUniqueId).toBe("worker");
+    expect(json.output.worker_security_group_id.value).toBe("${aws_security_group.worker.id}");
+  });
+
+  test("grants its role the given KMS keys through S3 and SQS; none without keys", async () => {
+    // GIVEN
+    const key = "arn:aws:kms:us-east-2:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+    // WHEN
+    const withKeys = await whenWorker({ kmsKeyArns: [key] });
+    const without = await whenWorker();
+    // THEN
+    expect(block(withKeys.json, IamRolePolicy, "worker_task_kms")).toMatchObject({
+      role: "${aws_iam_role.worker_task.id}",
+      policy: "${data.aws_iam_policy_document.worker_task_kms.json}",
+    });
+    expect(block(withKeys.json, DataAwsIamPolicyDocument, "worker_task_kms").statement).toEqual([
+      expect.objectContaining({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [key] }),
+    ]);
+    expect(without.json.resource.aws_iam_role_policy?.worker_task_kms).toBeUndefined();
   });
 
   test("scales between the given counts on backlog per task, and from zero", async () => {
@@ -134,6 +211,7 @@ describe("by default (operations on)", () => {
         backlogPerTask: 4,
         scaleOutCooldownSeconds: 30,
         scaleInCooldownSeconds: 600,
+        scaleFromZeroCooldownSeconds: 900,
       },
     });
     // THEN
@@ -150,24 +228,55 @@ describe("by default (operations on)", () => {
         scale_in_cooldown: 600,
       }),
     });
-    expect(text).toHaveResourceWithProperties(AppautoscalingPolicy, { name: "demo-worker-scale-from-zero" });
+    expect(text).toHaveResourceWithProperties(AppautoscalingPolicy, {
+      name: "demo-worker-scale-from-zero",
+      step_scaling_policy_configuration: expect.objectContaining({ cooldown: 900 }),
+    });
   });
 
-  test("makes every alarm of WORKER_ALARMS and the scale-from-zero alarm, the pages notifying the given topics", async () => {
+  test("makes every alarm of WORKER_ALARMS and the scale-from-zero alarm, the pages notifying the given topic", async () => {
     // WHEN
     const { json } = await whenWorker();
     // THEN
     const alarms = blocks(json, CloudwatchMetricAlarm);
     expect(Object.keys(alarms).sort()).toEqual(ALARM_KEYS.map((key) => `worker_${key}`).sort());
     for (const { key } of WORKER_ALARMS) {
-      expect(alarms[`worker_${key}`], key).toMatchObject({
-        alarm_actions: ["arn:aws:sns:us-east-2:123456789012:oncall"],
-        ok_actions: ["arn:aws:sns:us-east-2:123456789012:oncall"],
-      });
+      expect(alarms[`worker_${key}`], key).toMatchObject({ alarm_actions: [TOPIC], ok_actions: [TOPIC] });
     }
     expect(alarms.worker_scale_from_zero.alarm_actions).toEqual([
       "${aws_appautoscaling_policy.worker_scale_from_zero.arn}",
     ]);
+    // an outside topic: no topic or key of its own
+    expect(json.resource.aws_sns_topic).toBeUndefined();
+    expect(json.resource.aws_kms_key).toBeUndefined();
+    expect(json.output.worker_alarm_topic_arn.value).toBe(TOPIC);
+  });
+
+  test("without an outside topic the pages notify the stack's own encrypted topic, and read this environment's metrics", async () => {
+    // WHEN
+    const { json } = await whenWorker({
+      alarms: {
+        maxMessageAgeSeconds: 600,
+        failedJobsThreshold: 0,
+        subscriptions: [{ protocol: "email", endpoint: "oncall@example.com" }],
+      },
+    });
+    // THEN
+    expect(block(json, SnsTopic, "worker_alarms")).toMatchObject({
+      name: "demo-worker-alarms",
+      kms_master_key_id: "${aws_kms_key.worker_alarms.arn}",
+    });
+    expect(block(json, KmsKey, "worker_alarms")).toMatchObject({ enable_key_rotation: true });
+    const alarms = blocks(json, CloudwatchMetricAlarm);
+    expect(alarms.worker_dead_letters).toMatchObject({
+      alarm_actions: ["${aws_sns_topic.worker_alarms.arn}"],
+      ok_actions: ["${aws_sns_topic.worker_alarms.arn}"],
+    });
+    expect(alarms.worker_queue_age.threshold).toBe(600);
+    expect(alarms.worker_jobs_failing).toMatchObject({
+      threshold: 0,
+      dimensions: { Service: "worker", Environment: "staging" },
+    });
   });
 
   test("outputs the legacy worker outputs, its role, its scaling resource and its alarm names by key", async () => {
@@ -176,8 +285,10 @@ describe("by default (operations on)", () => {
     // THEN
     expect(Object.keys(json.output).sort()).toEqual([
       "worker_alarm_names",
+      "worker_alarm_topic_arn",
       "worker_autoscaling_resource_id",
       "worker_log_group_name",
+      "worker_security_group_id",
       "worker_service_arn",
       "worker_service_name",
       "worker_task_definition_arn",
@@ -187,16 +298,6 @@ describe("by default (operations on)", () => {
       Object.fromEntries(ALARM_KEYS.map((key) => [key, `\${aws_cloudwatch_metric_alarm.worker_${key}.alarm_name}`])),
     );
     expect(json.output.worker_task_role_arn.value).toBe("${aws_iam_role.worker_task.arn}");
-  });
-
-  test("without alarm actions the alarms notify nobody", async () => {
-    // WHEN
-    const { json } = await whenWorker({ alarms: { maxMessageAgeSeconds: 600, failedJobsThreshold: 0, actions: [] } });
-    // THEN
-    const alarms = blocks(json, CloudwatchMetricAlarm);
-    expect(alarms.worker_dead_letters).toMatchObject({ alarm_actions: [], ok_actions: [] });
-    expect(alarms.worker_queue_age.threshold).toBe(600);
-    expect(alarms.worker_jobs_failing.threshold).toBe(0);
   });
 });
 
@@ -216,7 +317,10 @@ describe("with operations: false (legacy parity)", () => {
       logConfiguration: awslogs("worker", REGION),
     });
     for (const absent of OPTIONAL_TASK_ARGUMENTS) expect(taskDefinition[absent], absent).toBeUndefined();
-    expect(service.lifecycle).toBeUndefined();
+    for (const absent of OPTIONAL_SERVICE_ARGUMENTS) expect(service[absent], absent).toBeUndefined();
+    expect((service.network_configuration as { security_groups: string[] }).security_groups).toEqual([
+      "${aws_security_group.tasks.id}",
+    ]);
   });
 
   test("makes no role, scaling or alarms, and only the legacy outputs", async () => {
@@ -226,6 +330,8 @@ describe("with operations: false (legacy parity)", () => {
     expect(text).not.toHaveResourceWithProperties(IamRole, { name: "demo-worker-task" });
     expect(text).not.toHaveResource(AppautoscalingTarget);
     expect(text).not.toHaveResource(CloudwatchMetricAlarm);
+    expect(text).not.toHaveResource(SnsTopic);
+    expect(text).not.toHaveResourceWithProperties(SecurityGroup, { name: "demo-worker" });
     expect(worker.autoscaling).toBeUndefined();
     expect(worker.alarms).toBeUndefined();
     expect(Object.keys(json.output).sort()).toEqual([
@@ -241,7 +347,7 @@ describe("with operations: false (legacy parity)", () => {
     expect(() =>
       synthWorker({
         operations: false,
-        scaling: { minCount: 5, maxCount: 1, backlogPerTask: 0, scaleOutCooldownSeconds: 0, scaleInCooldownSeconds: 0 },
+        scaling: { ...SCALING, minCount: 5, maxCount: 1, backlogPerTask: 0, scaleFromZeroCooldownSeconds: 0 },
       }),
     ).not.toThrow();
   });
@@ -274,13 +380,7 @@ describe("tags", () => {
 });
 
 describe("guards", () => {
-  const scaling = {
-    minCount: 1,
-    maxCount: 4,
-    backlogPerTask: 10,
-    scaleOutCooldownSeconds: 60,
-    scaleInCooldownSeconds: 300,
-  };
+  const scaling = SCALING;
   test.each<[string, Partial<WorkerServiceProps>, RegExp]>([
     [
       "a minimum above the maximum",
@@ -291,6 +391,28 @@ describe("guards", () => {
       "a backlog per task of 0",
       { scaling: { ...scaling, backlogPerTask: 0 } },
       /^WorkerService: scaling.backlogPerTask is 0: give the visible jobs per task to aim for, above 0$/,
+    ],
+    [
+      "a scale-from-zero cooldown shorter than a task's start",
+      { scaling: { ...scaling, scaleFromZeroCooldownSeconds: 60 } },
+      /^WorkerService: scaling.scaleFromZeroCooldownSeconds \(60\) is below a task's worst-case start \(390 s\): give at least 390/,
+    ],
+    [
+      "subscriptions with an outside topic",
+      {
+        alarms: {
+          maxMessageAgeSeconds: 600,
+          failedJobsThreshold: 5,
+          externalTopicArn: TOPIC,
+          subscriptions: [{ protocol: "email", endpoint: "oncall@example.com" }],
+        },
+      },
+      /^AlarmTopic: subscriptions are for the stack's own topic, and externalTopicArn names another/,
+    ],
+    [
+      "a KMS alias instead of a key ARN",
+      { kmsKeyArns: ["alias/videos"] },
+      /^KmsKeyAccess: keyArns has "alias\/videos": give a KMS key ARN/,
     ],
     [
       "a desired count above the maximum",

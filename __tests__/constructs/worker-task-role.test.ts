@@ -1,6 +1,8 @@
 /** WorkerTaskRole: the worker's least-privilege role. */
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { ref, Token } from "cdktf";
 import { describe, expect, test } from "vitest";
 import { WorkerTaskRole, type WorkerTaskRoleProps } from "../../stacks/constructs/worker-task-role.js";
 import { ACCOUNT, block, givenStack, REGION, synth } from "./testing.js";
@@ -34,8 +36,19 @@ describe("WorkerTaskRole", () => {
     expect(statements).toEqual([
       {
         sid: "ConsumeAnalysisJobs",
-        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        actions: [
+          "sqs:ReceiveMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:DeleteMessage",
+          "sqs:SendMessage",
+          "sqs:GetQueueAttributes",
+        ],
         resources: [`arn:aws:sqs:${REGION}:${ACCOUNT}:jobs`],
+      },
+      {
+        sid: "MoveDeadLetters",
+        actions: ["sqs:SendMessage"],
+        resources: [`arn:aws:sqs:${REGION}:${ACCOUNT}:jobs-dlq`],
       },
       {
         sid: "ReadUploadedVideos",
@@ -44,13 +57,13 @@ describe("WorkerTaskRole", () => {
       },
       {
         sid: "WriteAnalysisResults",
-        actions: ["s3:PutObject", "s3:GetObject"],
+        actions: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
         resources: ["arn:aws:s3:::videos/analysis/*"],
       },
       { sid: "TellMissingKeysFromDenied", actions: ["s3:ListBucket"], resources: ["arn:aws:s3:::videos"] },
       {
         sid: "ScaleInProtection",
-        actions: ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
+        actions: ["ecs:UpdateTaskProtection"],
         resources: [`arn:aws:ecs:${REGION}:${ACCOUNT}:task/\${aws_ecs_cluster.cluster.name}/*`],
       },
     ]);
@@ -59,6 +72,48 @@ describe("WorkerTaskRole", () => {
       name: "demo-worker-task",
       assume_role_policy: "${data.aws_iam_policy_document.ecs_tasks_assume.json}",
     });
+  });
+
+  test("builds every ARN in the given partition", () => {
+    // WHEN
+    const json = whenRole({ partition: "aws-cn" });
+    // THEN
+    const resources = JSON.stringify(
+      (block(json, DataAwsIamPolicyDocument, "worker_task").statement as { resources: unknown }[]).map(
+        (s) => s.resources,
+      ),
+    );
+    expect(resources).toContain("arn:aws-cn:s3:::videos/analysis/*");
+    expect(resources).toContain(`arn:aws-cn:ecs:${REGION}:${ACCOUNT}:task/`);
+    expect(resources.match(/arn:aws:s3|arn:aws:ecs/g)).toBeNull();
+  });
+
+  test("kmsKeyArns: a Terraform list makes a counted grant through S3 and SQS of the region; none without it", () => {
+    // WHEN
+    const withList = whenRole({ kmsKeyArns: Token.asList(ref("var.keys")), dnsSuffix: "amazonaws.com.cn" });
+    const without = whenRole();
+    // THEN
+    expect(block(withList, IamRolePolicy, "worker_task_kms")).toMatchObject({
+      count: "${(length(var.keys) >= 1) ? 1 : 0}",
+      name: "demo-worker-task-kms",
+      role: "${aws_iam_role.worker_task.id}",
+    });
+    expect(block(withList, DataAwsIamPolicyDocument, "worker_task_kms").statement).toEqual([
+      {
+        sid: "UseVideoPipelineKeys",
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: "${var.keys}",
+        condition: [
+          {
+            test: "StringEquals",
+            variable: "kms:ViaService",
+            values: [`s3.${REGION}.amazonaws.com.cn`, `sqs.${REGION}.amazonaws.com.cn`],
+          },
+        ],
+      },
+    ]);
+    expect(without.resource.aws_iam_role_policy?.worker_task_kms).toBeUndefined();
+    expect(without.data.aws_iam_policy_document?.worker_task_kms).toBeUndefined();
   });
 
   test("tags the role when given, and not otherwise", () => {

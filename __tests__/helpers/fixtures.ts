@@ -9,6 +9,10 @@ export const LEGACY_MODULE = join(LEGACY, "compute");
 export const LEGACY_STATE = join(LEGACY, "prod.tfstate");
 export const LEGACY_TFVARS = join(LEGACY, "prod.tfvars");
 export const STAGING_TFVARS = join(FIXTURES, "staging.tfvars");
+/** The second legacy state: the legacy module applied to moto as another account, region and names (legacy-qa/regenerate.ts). */
+export const QA = join(FIXTURES, "legacy-qa");
+export const QA_STATE = join(QA, "qa.tfstate");
+export const QA_TFVARS = join(QA, "qa.tfvars");
 
 export type { StateFile };
 export { stateAddresses };
@@ -30,6 +34,26 @@ export function newResources(config: Parameters<typeof addresses>[0], state: Sta
  * @deprecated for new tests: use `newResources(synth.json)`.
  */
 export const WORKER_OPERATIONS_RESOURCES = newResources(loadStack(BASELINE).json);
+
+/** The legacy states the stack must plan safely against, each with the inputs it was applied with and its account. */
+export const LEGACY_STATES = [
+  {
+    name: "prod.tfstate",
+    stateFile: LEGACY_STATE,
+    varFile: LEGACY_TFVARS,
+    accountId: "123456789012",
+    region: "us-east-2",
+    project: "cricksy-ai",
+  },
+  {
+    name: "qa.tfstate (moto)",
+    stateFile: QA_STATE,
+    varFile: QA_TFVARS,
+    accountId: "210987654321",
+    region: "eu-west-1",
+    project: "video-lab",
+  },
+] as const;
 
 /** The two sets of inputs the offline plans run with: production's, and a very different staging (other account, region, names). */
 export const INPUT_SETS = [

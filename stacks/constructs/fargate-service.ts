@@ -4,7 +4,7 @@ import { EcsService, type EcsServiceConfig } from "@cdktf/provider-aws/lib/ecs-s
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { Fn, Token } from "cdktf";
+import { Fn, ref, Token } from "cdktf";
 import { Construct } from "constructs";
 import { pin } from "../pin.js";
 import type { Tags } from "../tags.js";
@@ -98,8 +98,34 @@ export interface FargateServiceProps {
    * can pin one. @default false (Terraform deregisters the old revision)
    */
   readonly keepRevisions?: boolean;
+  /**
+   * The image's operating system and CPU architecture (`runtime_platform`): a task whose image
+   * was built for another one fails at start ("exec format error"). @default - none (Fargate
+   * runs LINUX on X86_64)
+   */
+  readonly runtimePlatform?: RuntimePlatform;
+  /**
+   * Terraform waits until the service is steady after a change (`wait_for_steady_state`): a
+   * deployment that does not settle fails the apply after the wait's timeout. @default false
+   */
+  readonly waitForSteadyState?: boolean;
+  /**
+   * Fail the apply when, once steady, the service does not run the task definition it was
+   * given: the deployment was rolled back (by the circuit breaker or a deployment alarm),
+   * which Terraform would otherwise report as a success. A postcondition on the service;
+   * needs `waitForSteadyState`. @default false
+   */
+  readonly failOnRollback?: boolean;
   /** Tags of the log group, task definition and service. @default - none */
   readonly tags?: Tags;
+}
+
+/** A task definition's `runtime_platform`, with ECS's values. */
+export interface RuntimePlatform {
+  /** `LINUX` (or a Windows family). */
+  readonly operatingSystemFamily: string;
+  /** `X86_64` or `ARM64`. */
+  readonly cpuArchitecture: string;
 }
 
 /** What a Fargate service is made of. */
@@ -145,6 +171,7 @@ export function makeFargateService(scope: Construct, props: FargateServiceProps)
       containerDefinitions: Fn.jsonencode([container]),
       volume: props.scratchVolumes && Object.keys(props.scratchVolumes).map((name) => ({ name })),
       ephemeralStorage: props.ephemeralStorageGib === undefined ? undefined : { sizeInGib: props.ephemeralStorageGib },
+      runtimePlatform: props.runtimePlatform && { ...props.runtimePlatform },
       ...(props.keepRevisions ? { skipDestroy: true, lifecycle: { createBeforeDestroy: true } } : {}),
       tags: props.tags,
     }),
@@ -172,7 +199,8 @@ export function makeFargateService(scope: Construct, props: FargateServiceProps)
       },
       loadBalancer,
       deploymentCircuitBreaker: { enable: true, rollback: props.circuitBreakerRollback ?? true },
-      ...(props.autoscaled ? { lifecycle: { ignoreChanges: ["desired_count"] } } : {}),
+      waitForSteadyState: props.waitForSteadyState || undefined,
+      lifecycle: serviceLifecycle(props, taskDefinition),
       tags: props.tags,
     }),
     props.name,
@@ -205,6 +233,30 @@ export class FargateService extends Construct implements FargateServiceParts {
       container: this.container,
     } = makeFargateService(this, props));
   }
+}
+
+/** The service's lifecycle: the task count left to an autoscaler, a rollback made an error. */
+function serviceLifecycle(
+  props: FargateServiceProps,
+  taskDefinition: EcsTaskDefinition,
+): EcsServiceConfig["lifecycle"] | undefined {
+  const lifecycle = {
+    ...(props.autoscaled ? { ignoreChanges: ["desired_count"] } : {}),
+    ...(props.failOnRollback
+      ? {
+          postcondition: [
+            {
+              // self is the service as ECS reports it after the wait: a rollback shows the old revision.
+              condition: ref(
+                `self.task_definition == ${taskDefinition.terraformResourceType}.${taskDefinition.friendlyUniqueId}.arn`,
+              ),
+              errorMessage: `The ${props.name} service does not run the task definition it was given: ECS rolled the deployment back (its circuit breaker, or a deployment alarm). See the service's events (aws ecs describe-services), fix the cause, deploy again.`,
+            },
+          ],
+        }
+      : {}),
+  };
+  return Object.keys(lifecycle).length ? lifecycle : undefined;
 }
 
 /** The one container of the task (key order is the order in the synthesized JSON). */
@@ -260,6 +312,11 @@ function checkProps(props: FargateServiceProps): void {
   if (props.healthCheckGracePeriodSeconds !== undefined && props.targetGroupArn === undefined) {
     fail(
       "healthCheckGracePeriodSeconds applies to load balancer health checks only: set targetGroupArn, or drop the grace period",
+    );
+  }
+  if (props.failOnRollback && !props.waitForSteadyState) {
+    fail(
+      "failOnRollback needs waitForSteadyState: without the wait, Terraform reads the service before ECS has decided, set waitForSteadyState: true",
     );
   }
   if (outside(props.stopTimeoutSeconds, 2, 120)) {

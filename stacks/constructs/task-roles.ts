@@ -11,8 +11,51 @@ export interface TaskRolesProps {
   readonly namePrefix: string;
   /** Secrets Manager ARNs that the execution role may read to inject secrets into containers. */
   readonly secretArns: string[];
+  /**
+   * Where the tasks that may assume the task roles run: with it, the task roles' trust
+   * policy (`data.aws_iam_policy_document.ecs_task_role_assume`) admits ECS tasks only on
+   * behalf of this account and region (`aws:SourceAccount`, `aws:SourceArn`), as AWS
+   * documents for task roles against the confused deputy. The execution role keeps the
+   * plain trust policy AWS documents for it. @default - none: both roles trust ECS tasks plainly (legacy)
+   */
+  readonly trustedSource?: TrustedSource;
+  /** Partition of the managed policy's ARN. @default "aws" */
+  readonly partition?: string;
   /** Tags of the roles. @default - none */
   readonly tags?: Tags;
+}
+
+/** The account, region and partition whose ECS tasks may assume the task roles. */
+export interface TrustedSource {
+  /** The account of the tasks (`aws:SourceAccount`). */
+  readonly accountId: string;
+  /** The region of the tasks (in `aws:SourceArn`). */
+  readonly region: string;
+  /** The partition (in `aws:SourceArn`). */
+  readonly partition: string;
+}
+
+/**
+ * A trust policy statement for ECS tasks, with AWS's confused-deputy conditions when
+ * `source` is given (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+ */
+export function ecsTasksTrust(source?: TrustedSource) {
+  return {
+    actions: ["sts:AssumeRole"],
+    principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
+    ...(source
+      ? {
+          condition: [
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [source.accountId] },
+            {
+              test: "ArnLike",
+              variable: "aws:SourceArn",
+              values: [`arn:${source.partition}:ecs:${source.region}:${source.accountId}:*`],
+            },
+          ],
+        }
+      : {}),
+  };
 }
 
 /**
@@ -21,11 +64,18 @@ export interface TaskRolesProps {
  *   writes logs and reads the secrets that containers get as variables;
  * - the task role (`aws_iam_role.task`): what the application code may call
  *   (the backend's; the worker has its own with its operations, `WorkerTaskRole`).
- * Both trust ECS tasks (`assumeRolePolicy`, `data.aws_iam_policy_document.ecs_tasks_assume`).
+ * Both trust ECS tasks (`assumeRolePolicy`, `data.aws_iam_policy_document.ecs_tasks_assume`);
+ * with `trustedSource` the task role trusts them only for this account and region
+ * (`taskRoleAssumePolicy`, `data.aws_iam_policy_document.ecs_task_role_assume`).
  */
 export class TaskRoles extends Construct {
-  /** The trust policy of task roles: ECS tasks may assume them (`data.aws_iam_policy_document.ecs_tasks_assume`). */
+  /** The execution role's trust policy: ECS tasks may assume it (`data.aws_iam_policy_document.ecs_tasks_assume`). */
   readonly assumeRolePolicy: DataAwsIamPolicyDocument;
+  /**
+   * The task roles' trust policy: `assumeRolePolicy`, or with `trustedSource` the one
+   * with its conditions (`data.aws_iam_policy_document.ecs_task_role_assume`).
+   */
+  readonly taskRoleAssumePolicy: DataAwsIamPolicyDocument;
   /** `aws_iam_role.task_execution`: what ECS uses to start the tasks. */
   readonly executionRole: IamRole;
   /** `aws_iam_role.task`: the shared task role (the backend's; the legacy worker's). */
@@ -40,16 +90,15 @@ export class TaskRoles extends Construct {
     }
 
     this.assumeRolePolicy = pin(
-      new DataAwsIamPolicyDocument(this, "ecs-tasks-assume", {
-        statement: [
-          {
-            actions: ["sts:AssumeRole"],
-            principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
-          },
-        ],
-      }),
+      new DataAwsIamPolicyDocument(this, "ecs-tasks-assume", { statement: [ecsTasksTrust()] }),
       "ecs_tasks_assume",
     );
+    this.taskRoleAssumePolicy = props.trustedSource
+      ? pin(
+          new DataAwsIamPolicyDocument(this, "task-role-assume", { statement: [ecsTasksTrust(props.trustedSource)] }),
+          "ecs_task_role_assume",
+        )
+      : this.assumeRolePolicy;
 
     this.executionRole = pin(
       new IamRole(this, "execution-role", {
@@ -62,7 +111,7 @@ export class TaskRoles extends Construct {
     pin(
       new IamRolePolicyAttachment(this, "execution-managed-policy", {
         role: this.executionRole.name,
-        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+        policyArn: `arn:${props.partition ?? "aws"}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
       }),
       "task_execution",
     );
@@ -86,7 +135,7 @@ export class TaskRoles extends Construct {
     this.taskRole = pin(
       new IamRole(this, "task-role", {
         name: `${props.namePrefix}-task`,
-        assumeRolePolicy: this.assumeRolePolicy.json,
+        assumeRolePolicy: this.taskRoleAssumePolicy.json,
         tags: props.tags,
       }),
       "task",

@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import { pin } from "../pin.js";
 import type { Tags } from "../tags.js";
 import type { AnalysisQueue } from "./compute-locals.js";
+import { KmsKeyAccess } from "./kms-key-access.js";
 
 export interface VideoPipelineAccessProps {
   /** Prefix of the policy's name and description (the project name). */
@@ -16,6 +17,18 @@ export interface VideoPipelineAccessProps {
   readonly bucketName: string;
   /** The analysis job queue. */
   readonly queue: AnalysisQueue;
+  /** Partition of the bucket's ARN. @default "aws" */
+  readonly partition?: string;
+  /**
+   * Customer managed KMS keys (key ARNs, or a Terraform list) that encrypt the bucket or
+   * the queue: the role may use them through S3 and SQS (`KmsKeyAccess`,
+   * `aws_iam_role_policy.task_kms`). @default - none (the legacy policy only)
+   */
+  readonly kmsKeyArns?: string[];
+  /** Region of S3 and SQS, for the KMS grant's `kms:ViaService`; needed with `kmsKeyArns`. @default - none */
+  readonly region?: string;
+  /** DNS suffix of the partition's endpoints, for the KMS grant. @default "amazonaws.com" */
+  readonly dnsSuffix?: string;
   /** Tags of the policy. @default - none */
   readonly tags?: Tags;
 }
@@ -32,18 +45,19 @@ export class VideoPipelineAccess extends Construct {
 
   constructor(scope: Construct, id: string, props: VideoPipelineAccessProps) {
     super(scope, id);
+    const bucket = `arn:${props.partition ?? "aws"}:s3:::${props.bucketName}`;
     const document = pin(
       new DataAwsIamPolicyDocument(this, "document", {
         statement: [
           {
             sid: "VideoObjects",
             actions: ["s3:GetObject", "s3:PutObject"],
-            resources: [`arn:aws:s3:::${props.bucketName}/*`],
+            resources: [`${bucket}/*`],
           },
           {
             sid: "VideoBucket",
             actions: ["s3:ListBucket"],
-            resources: [`arn:aws:s3:::${props.bucketName}`],
+            resources: [bucket],
           },
           {
             sid: "AnalysisQueue",
@@ -74,5 +88,20 @@ export class VideoPipelineAccess extends Construct {
       new IamRolePolicyAttachment(this, "attachment", { role: props.role.name, policyArn: this.policy.arn }),
       "task_s3_sqs",
     );
+    if (props.kmsKeyArns) {
+      if (props.region === undefined) {
+        throw new Error(
+          "VideoPipelineAccess: kmsKeyArns needs region: give the region of the bucket and the queue (the keys are used through S3 and SQS there)",
+        );
+      }
+      new KmsKeyAccess(this, "kms", {
+        role: props.role,
+        policyName: `${props.namePrefix}-task-kms`,
+        logicalId: "task_kms",
+        keyArns: props.kmsKeyArns,
+        region: props.region,
+        dnsSuffix: props.dnsSuffix,
+      });
+    }
   }
 }

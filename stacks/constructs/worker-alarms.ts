@@ -4,6 +4,7 @@ import {
 } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import type { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import type { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { WORKER_CONTRACT as CONTRACT } from "../../worker-src/src/contract.js";
 import { pin } from "../pin.js";
@@ -30,6 +31,8 @@ export interface WorkerAlarmContext {
   readonly service: EcsService;
   /** The thresholds from the inputs. */
   readonly thresholds: WorkerAlarmThresholds;
+  /** The deployment environment (`var.environment`): the worker metrics' Environment dimension. */
+  readonly environmentName: string;
 }
 
 /** An alarm's metric, statistic, period, comparison and threshold: the rest is common to all. */
@@ -44,6 +47,19 @@ export interface WorkerAlarmDefinition extends WorkerAlarmDoc {
   readonly description: string;
   /** What it watches. */
   readonly condition: (context: WorkerAlarmContext) => WorkerAlarmCondition;
+  /**
+   * A deployment alarm of the worker service: while a deployment runs (and during its bake
+   * time), this alarm going to ALARM fails the deployment and ECS rolls it back. @default false
+   */
+  readonly deploymentAlarm?: boolean;
+}
+
+/** The dimensions of the worker's metrics: Service, and Environment (the contract's names). */
+export function workerMetricDimensions(environmentName: string): { [name: string]: string } {
+  return {
+    [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value,
+    [CONTRACT.metrics.environmentDimension.name]: environmentName,
+  };
 }
 
 /**
@@ -93,13 +109,14 @@ export const WORKER_ALARMS: readonly WorkerAlarmDefinition[] = [
     key: "jobs_failing",
     description: "More than worker_failed_jobs_threshold jobs failed for good (error.json) in 15 minutes",
     firesWhen:
-      "More than `worker_failed_jobs_threshold` (default 5) jobs failed for good (error.json) in 15 minutes (`JobsFailed`, Embedded Metric Format).",
+      "More than `worker_failed_jobs_threshold` (default 5) jobs failed for good (error.json) in 15 minutes (`JobsFailed` of this `environment`, Embedded Metric Format). A deployment alarm: it rolls a deployment back.",
     whatToDo:
-      "Read the `reason` of the recent `analysis/<jobId>/error.json` and the `job failed for good` log lines: bad uploads (`not-a-video`) are the client's; `video-not-found` points at the backend's upload path or `worker_video_prefixes`.",
-    condition: ({ thresholds }) => ({
+      "Read the `reason` of the recent `analysis/<jobId>/error.json` and the `job failed for good` log lines: bad uploads (`not-a-video`) are the client's; `video-not-found` points at the backend's upload path or `worker_video_prefixes`. During a deployment it also rolls the deployment back.",
+    deploymentAlarm: true,
+    condition: ({ thresholds, environmentName }) => ({
       namespace: CONTRACT.metrics.namespace,
       metricName: CONTRACT.metrics.outcomes.failed,
-      dimensions: { [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value },
+      dimensions: workerMetricDimensions(environmentName),
       statistic: "Sum",
       period: 900,
       evaluationPeriods: 1,
@@ -110,7 +127,8 @@ export const WORKER_ALARMS: readonly WorkerAlarmDefinition[] = [
   {
     key: "backlog_without_workers",
     description: "Jobs have waited 10 minutes while no worker task runs",
-    firesWhen: "Jobs have waited 10 minutes with no worker task running.",
+    firesWhen:
+      "Jobs have waited 10 minutes with no worker task running (10 minutes of 10; a minute without a running-count datapoint counts as none running).",
     whatToDo:
       "Scale-from-zero or the service is broken: check the service's events (image pull, capacity, health checks), the scale-from-zero alarm's history, and `worker_min_count`.",
     condition: ({ queue, cluster, service }) => ({
@@ -126,7 +144,7 @@ export const WORKER_ALARMS: readonly WorkerAlarmDefinition[] = [
 export interface WorkerAlarmsProps extends WorkerAlarmContext {
   /** Prefix of the alarm names (the project name). */
   readonly namePrefix: string;
-  /** Where alarms and their return to OK go (SNS topic ARNs); empty: no actions. */
+  /** Where alarms and their return to OK go (SNS topic ARNs): the alarm topic's actions (`AlarmTopic`). */
   readonly actions: string[];
   /** The alarms to make. @default WORKER_ALARMS */
   readonly definitions?: readonly WorkerAlarmDefinition[];
@@ -137,16 +155,24 @@ export interface WorkerAlarmsProps extends WorkerAlarmContext {
 /**
  * The worker's alarms, one `aws_cloudwatch_metric_alarm.worker_<key>` per
  * definition, each notifying `actions` on alarm and on OK; missing data is not
- * breaching (an idle queue publishes nothing).
+ * breaching (an idle queue publishes nothing). Guard: an empty literal `actions` list
+ * (alarms that notify nobody) is refused.
  */
 export class WorkerAlarms extends Construct {
   /** The alarms by key. */
   readonly alarms: { readonly [key: string]: CloudwatchMetricAlarm };
   /** The alarm names by key (the `worker_alarm_names` output). */
   readonly names: { readonly [key: string]: string };
+  /** Names of the alarms that are the worker service's deployment alarms (`deploymentAlarm`). */
+  readonly deploymentAlarmNames: string[];
 
   constructor(scope: Construct, id: string, props: WorkerAlarmsProps) {
     super(scope, id);
+    if (!Token.isUnresolved(props.actions) && props.actions.length === 0) {
+      throw new Error(
+        "WorkerAlarms: actions is empty: the alarms would notify nobody; give the alarm topic's ARN (AlarmTopic's actions)",
+      );
+    }
     const definitions = props.definitions ?? WORKER_ALARMS;
     const keys = definitions.map((d) => d.key);
     const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
@@ -169,5 +195,6 @@ export class WorkerAlarms extends Construct {
       }),
     );
     this.names = Object.fromEntries(Object.entries(this.alarms).map(([key, alarm]) => [key, alarm.alarmName]));
+    this.deploymentAlarmNames = definitions.filter((d) => d.deploymentAlarm).map((d) => this.names[d.key]);
   }
 }

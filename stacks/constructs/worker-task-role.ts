@@ -7,17 +7,18 @@ import { Construct } from "constructs";
 import { pin } from "../pin.js";
 import type { Tags } from "../tags.js";
 import type { AnalysisQueue } from "./compute-locals.js";
+import { KmsKeyAccess } from "./kms-key-access.js";
 
 export interface WorkerTaskRoleProps {
   /** Prefix of the role's name (the project name). */
   readonly namePrefix: string;
-  /** Trust policy: who may assume the role (ECS tasks). */
+  /** Trust policy: who may assume the role (ECS tasks of this account and region: `TaskRoles.taskRoleAssumePolicy`). */
   readonly assumeRolePolicy: DataAwsIamPolicyDocument;
   /** Bucket of uploaded videos and analysis results (from outside the stack: a name). */
   readonly bucketName: string;
   /** Key prefixes of uploaded videos that the worker reads, each ending in "/". */
   readonly videoPrefixes: string[];
-  /** The analysis job queue the worker consumes. */
+  /** The analysis job queue the worker consumes, and its dead-letter queue. */
   readonly queue: AnalysisQueue;
   /** Region of the tasks, for the task protection ARN. */
   readonly region: string;
@@ -25,6 +26,16 @@ export interface WorkerTaskRoleProps {
   readonly accountId: string;
   /** Cluster of the tasks, for the task protection ARN. */
   readonly cluster: EcsCluster;
+  /** Partition of the ARNs. @default "aws" */
+  readonly partition?: string;
+  /**
+   * Customer managed KMS keys (key ARNs, or a Terraform list) that encrypt the bucket, the
+   * queue or its dead-letter queue: the role may use them through S3 and SQS
+   * (`KmsKeyAccess`, `aws_iam_role_policy.worker_task_kms`). @default - none
+   */
+  readonly kmsKeyArns?: string[];
+  /** DNS suffix of the partition's endpoints, for the KMS grant's `kms:ViaService`. @default "amazonaws.com" */
+  readonly dnsSuffix?: string;
   /** Tags of the role. @default - none */
   readonly tags?: Tags;
 }
@@ -32,7 +43,9 @@ export interface WorkerTaskRoleProps {
 /**
  * The worker's own task role, least privilege: `aws_iam_role.worker_task` with the
  * inline policy `aws_iam_role_policy.worker_task` written by
- * `data.aws_iam_policy_document.worker_task`. The backend keeps the shared task role.
+ * `data.aws_iam_policy_document.worker_task`. It grants exactly the calls the worker
+ * makes (worker-src/src: queue.ts, consumer.ts, lease.ts, storage.ts, protection.ts).
+ * The backend keeps the shared task role.
  */
 export class WorkerTaskRole extends Construct {
   /** `aws_iam_role.worker_task`. */
@@ -41,20 +54,29 @@ export class WorkerTaskRole extends Construct {
   constructor(scope: Construct, id: string, props: WorkerTaskRoleProps) {
     super(scope, id);
     if (!Token.isUnresolved(props.videoPrefixes)) checkVideoPrefixes(props.videoPrefixes);
-    const bucket = `arn:aws:s3:::${props.bucketName}`;
+    const partition = props.partition ?? "aws";
+    const bucket = `arn:${partition}:s3:::${props.bucketName}`;
     const document = pin(
       new DataAwsIamPolicyDocument(this, "document", {
         statement: [
           {
             sid: "ConsumeAnalysisJobs",
-            // ChangeMessageVisibility also covers its batch form (releasing messages at shutdown).
+            // Receive, heartbeat (ChangeMessageVisibility), delete; SendMessage gives a job back at
+            // shutdown as a new copy (requeue); GetQueueAttributes reads the RedrivePolicy at start.
             actions: [
               "sqs:ReceiveMessage",
-              "sqs:DeleteMessage",
               "sqs:ChangeMessageVisibility",
+              "sqs:DeleteMessage",
+              "sqs:SendMessage",
               "sqs:GetQueueAttributes",
             ],
             resources: [props.queue.arn],
+          },
+          {
+            sid: "MoveDeadLetters",
+            // What the worker gives up on without a job to fail, it moves to the dead-letter queue itself.
+            actions: ["sqs:SendMessage"],
+            resources: [props.queue.deadLetterQueueArn],
           },
           {
             sid: "ReadUploadedVideos",
@@ -64,8 +86,9 @@ export class WorkerTaskRole extends Construct {
           },
           {
             sid: "WriteAnalysisResults",
-            // GetObject too: the worker checks whether a job's result.json exists (HeadObject).
-            actions: ["s3:PutObject", "s3:GetObject"],
+            // PutObject: outcome.json (conditional), result.json or error.json, thumbnails; GetObject reads
+            // outcome.json; DeleteObject removes a losing delivery's thumbnails.
+            actions: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
             resources: [`${bucket}/analysis/*`],
           },
           {
@@ -78,9 +101,10 @@ export class WorkerTaskRole extends Construct {
           },
           {
             sid: "ScaleInProtection",
+            // The worker PUTs its protection through the ECS agent (UpdateTaskProtection); it never GETs it.
             // Task ids are not known before the tasks run; this is the cluster's task ARN pattern.
-            actions: ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
-            resources: [`arn:aws:ecs:${props.region}:${props.accountId}:task/${props.cluster.name}/*`],
+            actions: ["ecs:UpdateTaskProtection"],
+            resources: [`arn:${partition}:ecs:${props.region}:${props.accountId}:task/${props.cluster.name}/*`],
           },
         ],
       }),
@@ -89,7 +113,8 @@ export class WorkerTaskRole extends Construct {
     this.role = pin(
       new IamRole(this, "role", {
         name: `${props.namePrefix}-worker-task`,
-        description: "Task role of the video-analysis worker: the analysis queue, its S3 prefixes, task protection",
+        description:
+          "Task role of the video-analysis worker: the analysis queue and its dead-letter queue, its S3 prefixes, task protection",
         assumeRolePolicy: props.assumeRolePolicy.json,
         tags: props.tags,
       }),
@@ -103,6 +128,16 @@ export class WorkerTaskRole extends Construct {
       }),
       "worker_task",
     );
+    if (props.kmsKeyArns) {
+      new KmsKeyAccess(this, "kms", {
+        role: this.role,
+        policyName: `${props.namePrefix}-worker-task-kms`,
+        logicalId: "worker_task_kms",
+        keyArns: props.kmsKeyArns,
+        region: props.region,
+        dnsSuffix: props.dnsSuffix,
+      });
+    }
   }
 }
 

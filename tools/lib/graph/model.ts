@@ -46,6 +46,8 @@ const CONCERNS: Record<string, string> = {
   "video-pipeline-access": "iam",
   "worker-service/task-role": "iam",
   "worker-service/alarms": "alarms",
+  "worker-service/alarm-topic": "alarms",
+  "worker-service/security-group": "cluster",
 };
 
 function concernOf(path: string | undefined): string {
