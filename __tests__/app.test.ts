@@ -7,7 +7,7 @@ import { runProcessOk } from "../tools/lib/cli/process.js";
 import { PROJECT_ROOT } from "../tools/lib/project.js";
 import { assertTerraform, terraformEnv } from "../tools/lib/terraform/run.js";
 import { offlineWorkdir } from "../tools/lib/terraform/workdir.js";
-import { LEGACY_STATE, LEGACY_TFVARS, newResources } from "./helpers/fixtures.js";
+import { LEGACY_STATE, LEGACY_TFVARS, newInstances } from "./helpers/fixtures.js";
 import { synthCompute } from "./helpers/synth.js";
 
 const npmSynth = (outdir: string, env: NodeJS.ProcessEnv = {}) =>
@@ -62,9 +62,9 @@ describe("the app, as `npm run synth` and cdktf-cli run it", () => {
   it("plans, through `cdktf diff --skip-synth`, the worker's operations against the legacy state", async () => {
     await assertTerraform();
     const stdout = await cdktfDiff(outdir);
-    // What the state lacks and the new task definition revision; the service points at it.
-    const added = newResources(synthCompute().json).length + 1;
-    expect(stdout).toContain(`Plan: ${added} to add, 1 to change, 1 to destroy.`);
+    // What the state lacks and the new task definition revision; the service points at it, the task role's trust narrows.
+    const added = newInstances(synthCompute().json).length + 1;
+    expect(stdout).toContain(`Plan: ${added} to add, 2 to change, 1 to destroy.`);
     expect(stdout).toMatch(/aws_ecs_task_definition\.worker.* must be replaced/);
   });
 

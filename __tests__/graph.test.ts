@@ -46,7 +46,7 @@ describe("the infrastructure graph", () => {
     expect(mermaid).toContain("  aws_ecs_service_worker --> aws_ecs_cluster_main\n");
     expect(mermaid).toContain("  aws_ecs_service_worker --> aws_ecs_task_definition_worker\n");
     expect(mermaid).toContain("  aws_appautoscaling_target_worker --> aws_ecs_service_worker\n");
-    expect(mermaid).toContain("  aws_iam_role_worker_task --> data_aws_iam_policy_document_ecs_tasks_assume\n");
+    expect(mermaid).toContain("  aws_iam_role_worker_task --> data_aws_iam_policy_document_ecs_task_role_assume\n");
     expect(svg).toContain(`>Input variables (${Object.keys(synth.json.variable).length})</text>`);
     expect(svg).toContain(">var.worker_min_count</text>");
     expect(svg.match(/class="edge"/g)?.length).toBeGreaterThanOrEqual(30);

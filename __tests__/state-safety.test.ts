@@ -11,11 +11,12 @@ import { isDeepStrictEqual } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResourceChange, TerraformPlanJson } from "../tools/lib/terraform/plan.js";
 import {
+  CONDITIONAL_INSTANCES,
   INPUT_SETS,
   LEGACY_STATE,
   LEGACY_STATES,
   LEGACY_TFVARS,
-  newResources,
+  newInstances,
   readState,
   stateAddresses,
 } from "./helpers/fixtures.js";
@@ -36,19 +37,6 @@ const CHANGED_IN_STATE: Record<string, string> = {
   "aws_ecs_task_definition.worker": "replace",
   // the backend's task role: the trust policy gains the confused-deputy conditions
   "aws_iam_role.task": "update",
-};
-
-/**
- * The synth's resources that exist by a condition on the inputs (`count`, `for_each`), and the
- * instances they have with inputs that set none of the optional ones (no KMS keys, no alarm
- * subscriptions, no outside alarm topic): the stack's own alarm key and topic, nothing else.
- */
-const CONDITIONAL_INSTANCES: Record<string, string[]> = {
-  "aws_kms_key.worker_alarms": ["aws_kms_key.worker_alarms[0]"],
-  "aws_sns_topic.worker_alarms": ["aws_sns_topic.worker_alarms[0]"],
-  "aws_sns_topic_subscription.worker_alarms": [],
-  "aws_iam_role_policy.task_kms": [],
-  "aws_iam_role_policy.worker_task_kms": [],
 };
 
 /** The resources of a synth that have `count` or `for_each`. */
@@ -93,7 +81,7 @@ describe.each(LEGACY_STATES)("plan of the default stack against the legacy state
   });
 
   it("creates what the state lacks, updates the service and the task role in place, replaces only the task definition", () => {
-    const created = newResources(synth.json, state).flatMap((address) => CONDITIONAL_INSTANCES[address] ?? [address]);
+    const created = newInstances(synth.json, state);
     expect(created.length).toBeGreaterThan(0);
     expect(verdicts(json)).toEqual({
       ...Object.fromEntries(created.map((address) => [address, "create"])),
@@ -190,7 +178,7 @@ describe("the optional grants and subscriptions, against the production state", 
     const created = Object.entries(verdicts(json))
       .filter(([address, verdict]) => verdict === "create" && !before.has(address))
       .map(([address]) => address);
-    const always = newResources(synth.json).flatMap((address) => CONDITIONAL_INSTANCES[address] ?? [address]);
+    const always = newInstances(synth.json);
     expect(created.filter((address) => !always.includes(address)).sort()).toEqual([
       "aws_iam_role_policy.task_kms[0]",
       "aws_iam_role_policy.worker_task_kms[0]",

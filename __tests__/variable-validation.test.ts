@@ -5,23 +5,30 @@
  * costs seconds), each message checked on its own.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { queuesFor } from "../tools/lib/terraform/inputs.js";
 import type { PlanResult } from "../tools/lib/terraform/plan.js";
 import type { OfflineWorkdir } from "../tools/lib/terraform/workdir.js";
-import { LEGACY_TFVARS } from "./helpers/fixtures.js";
+import { LEGACY_TFVARS, STAGING_TFVARS } from "./helpers/fixtures.js";
 import { offlinePlans } from "./helpers/plan.js";
 import { synthCompute } from "./helpers/synth.js";
 
 /** Terraform's diagnostics without the box drawing and line wrapping. */
 const flat = (text: string) => text.replace(/[│╷╵]/g, " ").replace(/\s+/g, " ");
 
-const CASES: [Record<string, string>, string][] = [
+/** Inputs, and the message (or messages) each makes Terraform print. */
+const CASES: [Record<string, string>, string | string[]][] = [
   [
     { worker_memory: "3000" },
     "worker_memory does not fit worker_cpu on Fargate. Memory (MiB) per CPU size: 256: 512/1024/2048; 512: 1024-4096 in steps of 1024;",
   ],
   [{ backend_cpu: "256", backend_memory: "4096" }, "backend_memory does not fit backend_cpu on Fargate."],
-  [{ worker_min_count: "5", worker_max_count: "2" }, "worker_max_count must be at least worker_min_count."],
-  [{ worker_desired_count: "1.5" }, "worker_desired_count must be a whole number from 0 to 100."],
+  [
+    { worker_desired_count: "10.5" },
+    [
+      "worker_desired_count must be a whole number from 0 to 100.",
+      "worker_desired_count must be from worker_min_count to worker_max_count (the autoscaler's bounds): give a worker_desired_count in that range.",
+    ],
+  ],
   [
     { log_retention_days: "10" },
     "log_retention_days must be a retention CloudWatch Logs accepts: 0, 1, 3, 5, 7, 14, 30,",
@@ -40,12 +47,8 @@ const CASES: [Record<string, string>, string][] = [
     "analysis_queue_name must be an SQS queue name (a name, not a URL or ARN)",
   ],
   [
-    { analysis_dlq_name: "arn:aws:sqs:us-east-2:123456789012:jobs-dlq" },
-    "analysis_dlq_name must be an SQS queue name (not a URL or ARN), or empty for <analysis_queue_name>-dlq.",
-  ],
-  [
     { alarm_sns_topic_arn: "arn:aws:sqs:us-east-2:123456789012:alerts" },
-    "alarm_sns_topic_arn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>), or empty for no alarm actions.",
+    "alarm_sns_topic_arn must be a standard SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>; CloudWatch alarms cannot notify a FIFO topic), or empty for the stack's own topic.",
   ],
   [
     { worker_video_prefixes: '["uploads/*"]' },
@@ -59,22 +62,61 @@ const CASES: [Record<string, string>, string][] = [
   ],
   [{ project_name: "Cricksy AI" }, "project_name must be 3-32 characters of a-z, 0-9 and -, starting with a letter"],
   [{ backend_container_port: "70000" }, "backend_container_port must be a whole number from 1 to 65535."],
+  [
+    { video_pipeline_kms_key_arns: '["alias/videos"]' },
+    "video_pipeline_kms_key_arns must be a list of KMS key ARNs (arn:aws:kms:<region>:<account>:key/<key id>;",
+  ],
+  [{ environment: " prod" }, "environment must be 1 to 255 printable ASCII characters, no space at either end"],
+  [
+    { worker_scale_from_zero_cooldown_seconds: "120" },
+    "worker_scale_from_zero_cooldown_seconds must be a whole number from 390 to 3600.",
+  ],
 ];
-/** Cases that set a variable that a case above sets too. */
-const SECOND_RUN: [Record<string, string>, string][] = [
+/**
+ * Cases that set a variable that a case above sets too, or that another validation reads:
+ * Terraform skips a variable's validations when a variable they read is itself invalid.
+ */
+const SECOND_RUN: [Record<string, string>, string | string[]][] = [
   [
     { worker_cpu: "500", worker_memory: "1024" },
     "worker_cpu must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384",
   ],
   [{ worker_max_count: "500" }, "worker_max_count must be a whole number from 1 to 100."],
+  [
+    { analysis_dlq_name: "arn:aws:sqs:us-east-2:123456789012:jobs-dlq" },
+    "analysis_dlq_name must be an SQS queue name (not a URL or ARN), or empty for <analysis_queue_name>-dlq.",
+  ],
 ];
+
+/** Cases whose validations read variables that are invalid in the runs above. */
+const THIRD_RUN: [Record<string, string>, string | string[]][] = [
+  [
+    { analysis_dlq_name: "jobs-dlq.fifo" },
+    "analysis_dlq_name must end in .fifo exactly when analysis_queue_name does: SQS gives a FIFO queue a FIFO dead-letter queue",
+  ],
+  [{ worker_min_count: "5", worker_max_count: "2" }, "worker_max_count must be at least worker_min_count."],
+  [
+    {
+      alarm_sns_topic_arn: "arn:aws:sns:us-east-2:123456789012:cricksy-oncall",
+      alarm_subscriptions:
+        '[{ protocol = "pager", endpoint = "x" }, { protocol = "email", endpoint = "oncall" }, { protocol = "email", endpoint = "oncall" }]',
+    },
+    [
+      "alarm_subscriptions has a protocol SNS does not offer here: give one of email, email-json, https, sms, sqs, lambda.",
+      "alarm_subscriptions has an endpoint that does not fit its protocol. Forms: email: oncall@example.com;",
+      "alarm_subscriptions lists an endpoint twice: give each endpoint once.",
+      "alarm_subscriptions must be empty when alarm_sns_topic_arn is set: subscribe to that topic where it is managed",
+    ],
+  ],
+];
+const RUNS = [CASES, SECOND_RUN, THIRD_RUN];
 
 const plans = offlinePlans();
 let workdir: OfflineWorkdir;
 const results: PlanResult[] = [];
 beforeAll(async () => {
   workdir = await plans.workdir({ configFile: synthCompute().file });
-  for (const batch of [CASES, SECOND_RUN]) {
+  for (const batch of RUNS) {
     results.push(await workdir.plan({ varFile: LEGACY_TFVARS, vars: Object.assign({}, ...batch.map(([v]) => v)) }));
   }
 }, 180_000);
@@ -88,10 +130,11 @@ describe("variable validations", () => {
     }
   });
 
-  const all: [Record<string, string>, string, number][] = [
-    ...CASES.map(([vars, message]): [Record<string, string>, string, number] => [vars, message, 0]),
-    ...SECOND_RUN.map(([vars, message]): [Record<string, string>, string, number] => [vars, message, 1]),
-  ];
+  const all: [Record<string, string>, string, number][] = RUNS.flatMap((batch, run) =>
+    batch.flatMap(([vars, messages]) =>
+      [messages].flat().map((message): [Record<string, string>, string, number] => [vars, message, run]),
+    ),
+  );
   it.each(all)("reject %o with the message that names the fix", (_vars, message, run) => {
     expect(flat(results[run].stderr)).toContain(message);
   });
@@ -117,5 +160,91 @@ describe("variable validations", () => {
       dimensions: { QueueName: "cricksy-ai-analysis-jobs-dlq" },
     });
     expect(find("aws_appautoscaling_target.worker")).toMatchObject({ min_capacity: 0, max_capacity: 20 });
+    // an outside topic: the stack makes no topic or key of its own, and does not warn
+    const types = (result.json?.planned_values?.root_module.resources ?? []).map((r) => r.type);
+    expect(types).not.toContain("aws_sns_topic");
+    expect(types).not.toContain("aws_kms_key");
+    expect(result.stdout).not.toContain("Check block assertion failed");
+    expect(result.json?.planned_values?.outputs?.worker_alarm_topic_arn).toMatchObject({
+      value: "arn:aws:sns:us-east-2:123456789012:cricksy-oncall",
+    });
+  });
+});
+
+/**
+ * The analysis queue and its dead-letter queue are looked up in SQS (the loopback SQS of the
+ * offline plans answers as AWS does): a wrong name fails the plan with Terraform's error
+ * naming the queue; the dead-letter queue of a FIFO queue is looked up as a FIFO queue.
+ */
+describe("the queue lookups", () => {
+  it("fail the plan on a wrong queue or dead-letter queue name, naming each", async () => {
+    // GIVEN SQS knows production's queue and its dead-letter queue
+    const lookups = await plans.workdir({
+      configFile: synthCompute().file,
+      queues: queuesFor({ analysis_queue_name: "cricksy-ai-analysis-jobs" }),
+    });
+    // WHEN the inputs name others
+    const result = await lookups.plan({
+      varFile: LEGACY_TFVARS,
+      vars: { analysis_queue_name: "cricksy-ai-analysis-jobz", analysis_dlq_name: "cricksy-ai-dead-letters" },
+    });
+    // THEN
+    expect(result.code).toBe(1);
+    expect(result.json).toBeUndefined();
+    expect(flat(result.stderr)).toContain(
+      "Error: reading SQS Queue (cricksy-ai-analysis-jobz) URL: couldn't find resource with data.aws_sqs_queue.analysis,",
+    );
+    expect(flat(result.stderr)).toContain(
+      "Error: reading SQS Queue (cricksy-ai-dead-letters) URL: couldn't find resource with data.aws_sqs_queue.analysis_dlq,",
+    );
+    expect(
+      lookups.aws.calls
+        .filter((c) => c.status === 400)
+        .map((c) => `${c.action} ${c.queue}`)
+        .sort(),
+    ).toEqual(["GetQueueUrl cricksy-ai-analysis-jobz", "GetQueueUrl cricksy-ai-dead-letters"]);
+  });
+
+  it("take ARNs and URLs from SQS, and look a FIFO queue's dead-letter queue up as <name>-dlq.fifo", async () => {
+    // GIVEN staging's inputs: a FIFO queue in eu-west-1, account 210987654321
+    const staging = await plans.workdir({ configFile: synthCompute().file, accountId: "210987654321" });
+    // WHEN
+    const result = await staging.plan({ varFile: STAGING_TFVARS });
+    // THEN
+    expect(result.stderr).toBe("");
+    const values = Object.fromEntries(
+      (result.json?.planned_values?.root_module.resources ?? []).map((r) => [r.address, r.values]),
+    );
+    expect(values["aws_cloudwatch_metric_alarm.worker_dead_letters"]).toMatchObject({
+      dimensions: { QueueName: "cricksy-staging-analysis-jobs-dlq.fifo" },
+    });
+    // what the plan read from SQS (data sources are read at plan time)
+    const read = (
+      result.json as unknown as {
+        prior_state: { values: { root_module: { resources: { address: string; values: Record<string, unknown> }[] } } };
+      }
+    ).prior_state.values.root_module.resources;
+    const lookedUp = Object.fromEntries(read.map((r) => [r.address, r.values]));
+    expect(lookedUp["data.aws_sqs_queue.analysis"]).toMatchObject({
+      arn: staging.aws.queueArn("cricksy-staging-analysis-jobs.fifo"),
+      url: staging.aws.queueUrl("cricksy-staging-analysis-jobs.fifo"),
+    });
+    expect(lookedUp["data.aws_sqs_queue.analysis_dlq"]).toMatchObject({
+      name: "cricksy-staging-analysis-jobs-dlq.fifo",
+      arn: "arn:aws:sqs:eu-west-1:210987654321:cricksy-staging-analysis-jobs-dlq.fifo",
+    });
+    const [container] = JSON.parse(values["aws_ecs_task_definition.worker"].container_definitions as string) as {
+      environment: { name: string; value: string }[];
+    }[];
+    expect(container.environment).toContainEqual({
+      name: "SQS_QUEUE_URL",
+      value: staging.aws.queueUrl("cricksy-staging-analysis-jobs.fifo"),
+    });
+    expect(
+      staging.aws.calls
+        .filter((c) => c.action === "GetQueueUrl")
+        .map((c) => c.queue)
+        .sort(),
+    ).toEqual(["cricksy-staging-analysis-jobs-dlq.fifo", "cricksy-staging-analysis-jobs.fifo"]);
   });
 });

@@ -9,6 +9,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../tools/lib/project.js";
 import { decodeJsonencode } from "../tools/lib/stack/hcl.js";
 import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
+import { createLogger } from "../worker-src/src/logger.js";
+import { emitJobMetrics } from "../worker-src/src/metrics.js";
 import { type SynthJson, synthCompute } from "./helpers/synth.js";
 
 interface ContainerDefinition {
@@ -37,8 +39,17 @@ describe("the worker's task definition follows the contract", () => {
       [CONTRACT.env.healthFile]: CONTRACT.paths.healthFile,
       [CONTRACT.env.tmpDir]: CONTRACT.paths.tmpDir,
       [CONTRACT.env.metricsNamespace]: CONTRACT.metrics.namespace,
+      // the environment's name: the worker's metrics carry it as their Environment dimension
+      [CONTRACT.env.environment]: "${var.environment}",
     });
     expect(Object.keys(env)).toEqual(expect.arrayContaining([CONTRACT.env.queueUrl, CONTRACT.env.bucket]));
+  });
+
+  it("declares the contract's platform", () => {
+    expect(json.resource.aws_ecs_task_definition.worker.runtime_platform).toEqual({
+      operating_system_family: CONTRACT.platform.operatingSystemFamily,
+      cpu_architecture: CONTRACT.platform.cpuArchitecture,
+    });
   });
 
   it("gives ECS the contract's stop timeout, longer than the drain", () => {
@@ -64,13 +75,43 @@ describe("the worker's task definition follows the contract", () => {
 });
 
 describe("the jobs-failing alarm reads the metric the worker writes", () => {
-  it("has the contract's namespace, metric name and dimension", () => {
+  it("has the contract's namespace, metric name and dimensions: Service, and Environment from the environment input", () => {
     const alarm = json.resource.aws_cloudwatch_metric_alarm.worker_jobs_failing;
     expect(alarm).toMatchObject({
       namespace: CONTRACT.metrics.namespace,
       metric_name: CONTRACT.metrics.outcomes.failed,
-      dimensions: { [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value },
+      dimensions: {
+        [CONTRACT.metrics.serviceDimension.name]: CONTRACT.metrics.serviceDimension.value,
+        [CONTRACT.metrics.environmentDimension.name]: "${var.environment}",
+      },
     });
+  });
+
+  it("matches what the worker's own code writes for a failed job, given the task definition's variables", () => {
+    // GIVEN the worker's variables as the task definition sets them
+    const env = Object.fromEntries(worker.environment.map(({ name, value }) => [name, value]));
+    const lines: string[] = [];
+    // WHEN the worker's metrics code records a job that failed for good
+    emitJobMetrics(
+      createLogger({ write: (line) => lines.push(line) }),
+      { namespace: env[CONTRACT.env.metricsNamespace], environment: env[CONTRACT.env.environment] },
+      { outcome: "failed", jobId: "job-1", attempt: 3, durationMs: 1200 },
+    );
+    // THEN the alarm reads that metric, in that namespace, with exactly those dimensions and values
+    const line = JSON.parse(lines[0]) as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+    };
+    const [directive] = line._aws.CloudWatchMetrics;
+    const alarm = json.resource.aws_cloudwatch_metric_alarm.worker_jobs_failing as {
+      namespace: string;
+      metric_name: string;
+      dimensions: Record<string, string>;
+    };
+    expect(directive.Namespace).toBe(alarm.namespace);
+    expect(directive.Metrics.map((m) => m.Name)).toContain(alarm.metric_name);
+    expect(line[alarm.metric_name]).toBe(1);
+    expect(directive.Dimensions.map((set) => [...set].sort())).toEqual([Object.keys(alarm.dimensions).sort()]);
+    expect(Object.fromEntries(directive.Dimensions[0].map((name) => [name, line[name]]))).toEqual(alarm.dimensions);
   });
 });
 

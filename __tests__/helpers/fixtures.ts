@@ -35,6 +35,27 @@ export function newResources(config: Parameters<typeof addresses>[0], state: Sta
  */
 export const WORKER_OPERATIONS_RESOURCES = newResources(loadStack(BASELINE).json);
 
+/**
+ * The synth's resources that exist by a condition on the inputs (`count`, `for_each`), and the
+ * instances they have with inputs that set none of the optional ones (no KMS keys, no alarm
+ * subscriptions, no outside alarm topic): the stack's own alarm key and topic, nothing else.
+ */
+export const CONDITIONAL_INSTANCES: Record<string, string[]> = {
+  "aws_kms_key.worker_alarms": ["aws_kms_key.worker_alarms[0]"],
+  "aws_sns_topic.worker_alarms": ["aws_sns_topic.worker_alarms[0]"],
+  "aws_sns_topic_subscription.worker_alarms": [],
+  "aws_iam_role_policy.task_kms": [],
+  "aws_iam_role_policy.worker_task_kms": [],
+};
+
+/**
+ * What a plan must create against a legacy state, with inputs that set none of the optional
+ * ones: the instances of the managed resources the configuration has and the state has not.
+ */
+export function newInstances(config: Parameters<typeof addresses>[0], state: StateFile = readState()): string[] {
+  return newResources(config, state).flatMap((address) => CONDITIONAL_INSTANCES[address] ?? [address]);
+}
+
 /** The legacy states the stack must plan safely against, each with the inputs it was applied with and its account. */
 export const LEGACY_STATES = [
   {
