@@ -10,8 +10,8 @@
  * (tools/lib/deploy/permissions.ts); a type of the synth without an entry there is an
  * error that names it, so a new resource type cannot reach the stack without its grants.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LEGACY_BACKEND } from "../stacks/compute-stack.js";
 import { VARIABLES } from "../stacks/variables.js";
@@ -161,6 +161,7 @@ export const deployPolicyCommand = defineCommand({
       console.log(`deploy-policy: ${relative(options.root, path)} is current`);
       return 0;
     }
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, current);
     const statements = (JSON.parse(current) as { Statement: unknown[] }).Statement.length;
     console.log(`deploy-policy: wrote ${relative(options.root, path)} (${statements} statements)`);
