@@ -13,9 +13,7 @@ import type { ResourceChange, TerraformPlanJson } from "../tools/lib/terraform/p
 import {
   CONDITIONAL_INSTANCES,
   INPUT_SETS,
-  LEGACY_STATE,
   LEGACY_STATES,
-  LEGACY_TFVARS,
   newInstances,
   readState,
   stateAddresses,
@@ -154,55 +152,6 @@ describe.each(LEGACY_STATES)("plan of the default stack against the legacy state
       worker_task_definition_arn: "update",
       ...Object.fromEntries(added.map((name) => [name, "create"])),
     });
-  });
-});
-
-describe("the optional grants and subscriptions, against the production state", () => {
-  const key = "arn:aws:kms:us-east-2:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
-  let json: TerraformPlanJson;
-  beforeAll(async () => {
-    const planned = await plans.plan({
-      configFile: synth.file,
-      stateFile: LEGACY_STATE,
-      varFile: LEGACY_TFVARS,
-      vars: {
-        video_pipeline_kms_key_arns: JSON.stringify([key]),
-        alarm_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]',
-      },
-    });
-    json = planJson(planned.result);
-  });
-
-  it("create the KMS grants of both task roles and the subscription, and nothing else new", () => {
-    const before = new Set(stateAddresses(readState(), "managed"));
-    const created = Object.entries(verdicts(json))
-      .filter(([address, verdict]) => verdict === "create" && !before.has(address))
-      .map(([address]) => address);
-    const always = newInstances(synth.json);
-    expect(created.filter((address) => !always.includes(address)).sort()).toEqual([
-      "aws_iam_role_policy.task_kms[0]",
-      "aws_iam_role_policy.worker_task_kms[0]",
-      'aws_sns_topic_subscription.worker_alarms["oncall@example.com"]',
-    ]);
-    const values = plannedValues(json);
-    expect(values['aws_sns_topic_subscription.worker_alarms["oncall@example.com"]']).toMatchObject({
-      protocol: "email",
-      endpoint: "oncall@example.com",
-    });
-    for (const address of ["aws_iam_role_policy.task_kms[0]", "aws_iam_role_policy.worker_task_kms[0]"]) {
-      const policy = JSON.parse(values[address].policy as string);
-      expect(policy.Statement, address).toEqual([
-        {
-          Sid: "UseVideoPipelineKeys",
-          Effect: "Allow",
-          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-          Resource: key,
-          Condition: {
-            StringEquals: { "kms:ViaService": ["s3.us-east-2.amazonaws.com", "sqs.us-east-2.amazonaws.com"] },
-          },
-        },
-      ]);
-    }
   });
 });
 

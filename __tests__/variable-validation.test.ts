@@ -111,6 +111,8 @@ const THIRD_RUN: [Record<string, string>, string | string[]][] = [
 ];
 const RUNS = [CASES, SECOND_RUN, THIRD_RUN];
 
+const KEY = "arn:aws:kms:us-east-2:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+
 const plans = offlinePlans();
 let workdir: OfflineWorkdir;
 const results: PlanResult[] = [];
@@ -149,6 +151,7 @@ describe("variable validations", () => {
         worker_memory: "3072",
         alarm_sns_topic_arn: "arn:aws:sns:us-east-2:123456789012:cricksy-oncall",
         worker_video_prefixes: '["uploads/", "imports/"]',
+        video_pipeline_kms_key_arns: JSON.stringify([KEY]),
       },
     });
     expect(result.stderr).toBe("");
@@ -168,6 +171,20 @@ describe("variable validations", () => {
     expect(result.json?.planned_values?.outputs?.worker_alarm_topic_arn).toMatchObject({
       value: "arn:aws:sns:us-east-2:123456789012:cricksy-oncall",
     });
+    // KMS keys: both task roles may use them through S3 and SQS of the region
+    for (const address of ["aws_iam_role_policy.task_kms[0]", "aws_iam_role_policy.worker_task_kms[0]"]) {
+      expect(JSON.parse(find(address)?.policy as string).Statement, address).toEqual([
+        {
+          Sid: "UseVideoPipelineKeys",
+          Effect: "Allow",
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Resource: KEY,
+          Condition: {
+            StringEquals: { "kms:ViaService": ["s3.us-east-2.amazonaws.com", "sqs.us-east-2.amazonaws.com"] },
+          },
+        },
+      ]);
+    }
   });
 });
 
@@ -177,13 +194,21 @@ describe("variable validations", () => {
  * naming the queue; the dead-letter queue of a FIFO queue is looked up as a FIFO queue.
  */
 describe("the queue lookups", () => {
-  it("fail the plan on a wrong queue or dead-letter queue name, naming each", async () => {
-    // GIVEN SQS knows production's queue and its dead-letter queue
-    const lookups = await plans.workdir({
+  /** SQS knows production's queue and its dead-letter queue, and staging's FIFO pair. */
+  let lookups: OfflineWorkdir;
+  beforeAll(async () => {
+    lookups = await plans.workdir({
       configFile: synthCompute().file,
-      queues: queuesFor({ analysis_queue_name: "cricksy-ai-analysis-jobs" }),
+      queues: [
+        ...queuesFor({ analysis_queue_name: "cricksy-ai-analysis-jobs" }),
+        ...queuesFor({ analysis_queue_name: "cricksy-staging-analysis-jobs.fifo" }),
+      ],
     });
-    // WHEN the inputs name others
+  });
+
+  it("fail the plan on a wrong queue or dead-letter queue name, naming each", async () => {
+    // WHEN the inputs name queues SQS does not know
+    const calls = lookups.aws.calls.length;
     const result = await lookups.plan({
       varFile: LEGACY_TFVARS,
       vars: { analysis_queue_name: "cricksy-ai-analysis-jobz", analysis_dlq_name: "cricksy-ai-dead-letters" },
@@ -197,19 +222,20 @@ describe("the queue lookups", () => {
     expect(flat(result.stderr)).toContain(
       "Error: reading SQS Queue (cricksy-ai-dead-letters) URL: couldn't find resource with data.aws_sqs_queue.analysis_dlq,",
     );
-    expect(
-      lookups.aws.calls
-        .filter((c) => c.status === 400)
-        .map((c) => `${c.action} ${c.queue}`)
-        .sort(),
-    ).toEqual(["GetQueueUrl cricksy-ai-analysis-jobz", "GetQueueUrl cricksy-ai-dead-letters"]);
+    const failed = lookups.aws.calls.slice(calls).filter((c) => c.status === 400);
+    expect(failed.map((c) => `${c.action} ${c.queue}`).sort()).toEqual([
+      "GetQueueUrl cricksy-ai-analysis-jobz",
+      "GetQueueUrl cricksy-ai-dead-letters",
+    ]);
   });
 
-  it("take ARNs and URLs from SQS, and look a FIFO queue's dead-letter queue up as <name>-dlq.fifo", async () => {
-    // GIVEN staging's inputs: a FIFO queue in eu-west-1, account 210987654321
-    const staging = await plans.workdir({ configFile: synthCompute().file, accountId: "210987654321" });
-    // WHEN
-    const result = await staging.plan({ varFile: STAGING_TFVARS });
+  it("take ARNs and URLs from SQS, look a FIFO queue's dead-letter queue up as <name>-dlq.fifo, subscribe each endpoint", async () => {
+    // WHEN staging's inputs (a FIFO queue in eu-west-1) with an alarm subscription
+    const calls = lookups.aws.calls.length;
+    const result = await lookups.plan({
+      varFile: STAGING_TFVARS,
+      vars: { alarm_subscriptions: '[{ protocol = "email", endpoint = "oncall@example.com" }]' },
+    });
     // THEN
     expect(result.stderr).toBe("");
     const values = Object.fromEntries(
@@ -226,25 +252,31 @@ describe("the queue lookups", () => {
     ).prior_state.values.root_module.resources;
     const lookedUp = Object.fromEntries(read.map((r) => [r.address, r.values]));
     expect(lookedUp["data.aws_sqs_queue.analysis"]).toMatchObject({
-      arn: staging.aws.queueArn("cricksy-staging-analysis-jobs.fifo"),
-      url: staging.aws.queueUrl("cricksy-staging-analysis-jobs.fifo"),
+      arn: lookups.aws.queueArn("cricksy-staging-analysis-jobs.fifo"),
+      url: lookups.aws.queueUrl("cricksy-staging-analysis-jobs.fifo"),
     });
     expect(lookedUp["data.aws_sqs_queue.analysis_dlq"]).toMatchObject({
       name: "cricksy-staging-analysis-jobs-dlq.fifo",
-      arn: "arn:aws:sqs:eu-west-1:210987654321:cricksy-staging-analysis-jobs-dlq.fifo",
+      arn: lookups.aws.queueArn("cricksy-staging-analysis-jobs-dlq.fifo"),
     });
     const [container] = JSON.parse(values["aws_ecs_task_definition.worker"].container_definitions as string) as {
       environment: { name: string; value: string }[];
     }[];
     expect(container.environment).toContainEqual({
       name: "SQS_QUEUE_URL",
-      value: staging.aws.queueUrl("cricksy-staging-analysis-jobs.fifo"),
+      value: lookups.aws.queueUrl("cricksy-staging-analysis-jobs.fifo"),
     });
-    expect(
-      staging.aws.calls
-        .filter((c) => c.action === "GetQueueUrl")
-        .map((c) => c.queue)
-        .sort(),
-    ).toEqual(["cricksy-staging-analysis-jobs-dlq.fifo", "cricksy-staging-analysis-jobs.fifo"]);
+    const asked = lookups.aws.calls.slice(calls).filter((c) => c.action === "GetQueueUrl");
+    expect(asked.map((c) => c.queue).sort()).toEqual([
+      "cricksy-staging-analysis-jobs-dlq.fifo",
+      "cricksy-staging-analysis-jobs.fifo",
+    ]);
+    // the stack's own topic (no outside one), and the subscription keyed by its endpoint
+    expect(values['aws_sns_topic_subscription.worker_alarms["oncall@example.com"]']).toMatchObject({
+      protocol: "email",
+      endpoint: "oncall@example.com",
+    });
+    expect(values["aws_sns_topic.worker_alarms[0]"]).toMatchObject({ name: "cricksy-staging-worker-alarms" });
+    expect(result.stdout).not.toContain("Check block assertion failed");
   });
 });
