@@ -11,6 +11,9 @@ import { PROJECT_ROOT } from "../../tools/lib/terraform.js";
 import { runTool } from "../helpers/cli.js";
 import { type Synthesized, synthCompute } from "../helpers/synth.js";
 
+/** Generous: each step is a terraform run or a scan on a shared 2-core machine. */
+const LONG = 300_000;
+
 interface ScanJson {
   checkov: string;
   counts: { passed: number; skipped: number; failed: number };
@@ -33,7 +36,7 @@ const scan = async (...args: string[]) => {
   return { ...result, json: result.stdout ? (JSON.parse(result.stdout) as ScanJson) : undefined };
 };
 
-describe("npm run scan", () => {
+describe("npm run scan", { timeout: LONG }, () => {
   it("passes on the stack: every finding is a committed skip with its reason, both frameworks", async () => {
     const result = await scan("--synth", synth.outdir);
     expect(result.code, result.stdout + result.stderr).toBe(0);
