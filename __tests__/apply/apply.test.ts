@@ -24,9 +24,9 @@ import { WORKER_CONTRACT } from "../../worker-src/src/contract.js";
 import { containerDefinitions, startWorker, taskEnvironment } from "../helpers/applied-worker.js";
 import { type AwsClients, awsClients } from "../helpers/aws-clients.js";
 import type { StateFile } from "../helpers/fixtures.js";
-import { presence, typesWithoutLeftoverCheck } from "../helpers/leftovers.js";
+import { liveProjectObjects, presence, typesWithoutLeftoverCheck } from "../helpers/leftovers.js";
 import { type Moto, motoVersion, startMoto } from "../helpers/moto.js";
-import { type MotoLimit, probeLimits } from "../helpers/moto-limits.js";
+import { MOTO_LIMITS, type MotoLimit, probeLimits } from "../helpers/moto-limits.js";
 import {
   appliedAddresses,
   describeFailure,
@@ -37,7 +37,7 @@ import {
   typesWithoutEndpoint,
   unexplained,
 } from "../helpers/moto-stack.js";
-import { createPrerequisites, type Prerequisites, REGION, WORKER_IMAGE } from "../helpers/prerequisites.js";
+import { createPrerequisites, PROJECT, type Prerequisites, REGION, WORKER_IMAGE } from "../helpers/prerequisites.js";
 import { note, step } from "../helpers/steps.js";
 import { type Synthesized, synthCompute } from "../helpers/synth.js";
 import { makeVideo } from "../helpers/test-videos.js";
@@ -93,6 +93,13 @@ describe("the harness", { timeout: LONG }, () => {
     ).toEqual([]);
   });
 
+  it("lists every known moto limit in docs/testing-on-moto.md, by id and operation", () => {
+    const doc = readFileSync(join(PROJECT_ROOT, "docs", "testing-on-moto.md"), "utf8");
+    for (const limit of MOTO_LIMITS) {
+      expect(doc, limit.id).toContain(`\`${limit.id}\`: ${limit.service} \`${limit.operation}\``);
+    }
+  });
+
   it("knows the service endpoint and a leftover check of every resource type in the synth", () => {
     expect(typesWithoutEndpoint(synth.json)).toEqual([]);
     expect(typesWithoutLeftoverCheck(Object.keys(synth.json.resource))).toEqual([]);
@@ -119,7 +126,10 @@ describe("the default stack on moto", { timeout: LONG }, () => {
     // cdktf synthesized what the in-process synth did, so the override fits it
     expect(JSON.parse(readFileSync(join(stack.dir, "cdk.tf.json"), "utf8"))).toEqual(synth.json);
     const failures = parseFailures(deployOutput);
-    expect(unexplained(failures, synth.json, limits).map(describeFailure), deployOutput.slice(-6000)).toEqual([]);
+    expect(
+      unexplained(failures, synth.json, limits).map((f) => `moto ${motoVersion()}: ${describeFailure(f)}`),
+      `${deployOutput.slice(-6000)}\nmoto answered "not implemented" to: ${moto.notImplemented().join(", ") || "nothing"}`,
+    ).toEqual([]);
     const expected = failingOnMoto(synth.json, limits);
     expect(failures.map((f) => f.address).sort()).toEqual(expected.map((e) => e.address).sort());
     for (const f of failures)
@@ -358,6 +368,13 @@ describe("terraform destroy", { timeout: LONG }, () => {
     for (const arn of seenTaskDefinitions) {
       expect(await presence(aws, "aws_ecs_task_definition", { arn }), arn).toBe("present");
     }
+    // Listed per service, not from the state: only the kept worker revisions are left
+    const live = await liveProjectObjects(aws, {
+      prefix: PROJECT,
+      vpcId: prereqs.vpcId,
+      keepSecurityGroups: [prereqs.albSecurityGroupId],
+    });
+    expect(live).toEqual(seenTaskDefinitions.map((arn) => `ECS task definition ${arn}`).sort());
 
     // The outside resources the stack only refers to are still there
     await aws.s3.send(new HeadBucketCommand({ Bucket: prereqs.tfvars.videos_bucket_name as string }));

@@ -15,15 +15,23 @@ import {
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
-import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import {
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListClustersCommand,
+  ListTaskDefinitionsCommand,
+} from "@aws-sdk/client-ecs";
 import {
   GetPolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
+  ListPoliciesCommand,
+  ListRolesCommand,
 } from "@aws-sdk/client-iam";
 import { DescribeKeyCommand, ListAliasesCommand } from "@aws-sdk/client-kms";
-import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand } from "@aws-sdk/client-sns";
+import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListTopicsCommand } from "@aws-sdk/client-sns";
 import type { AwsClients } from "./aws-clients.js";
 
 export type Presence = "present" | "absent";
@@ -168,4 +176,54 @@ export async function presence(aws: AwsClients, type: string, attributes: Attrib
   const check = LEFTOVER_CHECKS[type];
   if (!check) throw new Error(`no leftover check for ${type}: add one to __tests__/helpers/leftovers.ts`);
   return check(aws, attributes);
+}
+
+/**
+ * What the project owns that is still live, found by listing each service rather than
+ * from a state: ECS clusters and ACTIVE task definitions, IAM roles and customer
+ * policies, log groups and alarms named with the project's prefix, scalable targets and
+ * scaling policies of ECS, security groups of the VPC but its default and the given
+ * ones, SNS topics. Catches what a failed apply created and never recorded.
+ */
+export async function liveProjectObjects(
+  aws: AwsClients,
+  options: { prefix: string; vpcId: string; keepSecurityGroups: string[] },
+): Promise<string[]> {
+  const { prefix } = options;
+  const [clusters, taskDefinitions, roles, policies, logGroups, alarms, targets, scaling, groups, topics] =
+    await Promise.all([
+      aws.ecs.send(new ListClustersCommand({})),
+      // familyPrefix takes a whole family name, so all ACTIVE ones, filtered below
+      aws.ecs.send(new ListTaskDefinitionsCommand({ status: "ACTIVE" })),
+      aws.iam.send(new ListRolesCommand({})),
+      aws.iam.send(new ListPoliciesCommand({ Scope: "Local" })),
+      aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/${prefix}/` })),
+      aws.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix })),
+      aws.appAutoScaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: "ecs" })),
+      aws.appAutoScaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: "ecs" })),
+      aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [options.vpcId] }] })),
+      aws.sns.send(new ListTopicsCommand({})),
+    ]);
+  const named = (name: string | undefined) => name?.startsWith(prefix) ?? false;
+  // ListClusters may still name a deleted (INACTIVE) cluster
+  const ours = (clusters.clusterArns ?? []).filter((a) => named(a.split("/").at(-1)));
+  const described = ours.length
+    ? await aws.ecs.send(new DescribeClustersCommand({ clusters: ours }))
+    : { clusters: [] };
+  return [
+    ...(described.clusters ?? []).filter((c) => c.status === "ACTIVE").map((c) => `ECS cluster ${c.clusterArn}`),
+    ...(taskDefinitions.taskDefinitionArns ?? [])
+      .filter((a) => named(a.split("/").at(-1)))
+      .map((a) => `ECS task definition ${a}`),
+    ...(roles.Roles ?? []).filter((r) => named(r.RoleName)).map((r) => `IAM role ${r.RoleName}`),
+    ...(policies.Policies ?? []).filter((p) => named(p.PolicyName)).map((p) => `IAM policy ${p.PolicyName}`),
+    ...(logGroups.logGroups ?? []).map((g) => `log group ${g.logGroupName}`),
+    ...[...(alarms.MetricAlarms ?? []), ...(alarms.CompositeAlarms ?? [])].map((a) => `alarm ${a.AlarmName}`),
+    ...(targets.ScalableTargets ?? []).map((t) => `scalable target ${t.ResourceId}`),
+    ...(scaling.ScalingPolicies ?? []).map((p) => `scaling policy ${p.PolicyName}`),
+    ...(groups.SecurityGroups ?? [])
+      .filter((g) => g.GroupName !== "default" && !options.keepSecurityGroups.includes(g.GroupId ?? ""))
+      .map((g) => `security group ${g.GroupId} (${g.GroupName})`),
+    ...(topics.Topics ?? []).filter((t) => named(t.TopicArn?.split(":").at(-1))).map((t) => `SNS topic ${t.TopicArn}`),
+  ].sort();
 }
