@@ -32,9 +32,14 @@ export interface MotoLimit {
    * resource of these types fails to apply (the create itself may have happened), and what
    * refers to it cannot be applied. `attribute-dropped`: moto accepts the attribute but does
    * not keep it, so the provider reads back a default and plans an update for ever; the tests
-   * add the attribute to `lifecycle.ignore_changes` in their override file.
+   * add the attribute to `lifecycle.ignore_changes` in their override file. `argument-set`:
+   * an argument that only works against AWS's behaviour (waiting for something moto never
+   * does); the override sets it to `value` on the resources whose configuration sets it.
    */
-  effect: { kind: "operation-missing" } | { kind: "attribute-dropped"; attribute: string };
+  effect:
+    | { kind: "operation-missing" }
+    | { kind: "attribute-dropped"; attribute: string }
+    | { kind: "argument-set"; attribute: string; value: unknown };
   /** What happens, for the docs and the failure messages. */
   description: string;
   /** True while moto still shows the limit. Leaves nothing behind. */
@@ -47,7 +52,7 @@ function notImplemented(error: unknown): boolean {
   return status === 500;
 }
 
-/** An ECS service with the given attributes set, described back, then deleted. */
+/** An ECS service with the given settings (desired count 0 unless set), described back, then deleted. */
 async function describedBack(aws: AwsClients, settings: Record<string, unknown>): Promise<Service> {
   const name = `moto-probe-${Math.random().toString(36).slice(2, 10)}`;
   await aws.ecs.send(new CreateClusterCommand({ clusterName: name }));
@@ -108,6 +113,19 @@ export const MOTO_LIMITS: MotoLimit[] = [
     async probe(aws) {
       const service = await describedBack(aws, { healthCheckGracePeriodSeconds: 60 });
       return service.healthCheckGracePeriodSeconds !== 60;
+    },
+  },
+  {
+    id: "ecs-no-tasks",
+    service: "ECS",
+    operation: "DescribeServices",
+    resourceTypes: ["aws_ecs_service"],
+    effect: { kind: "argument-set", attribute: "wait_for_steady_state", value: false },
+    description:
+      "moto runs no tasks: a service's runningCount stays 0 (or MOTO_ECS_SERVICE_RUNNING) and its deployment IN_PROGRESS, so a service with wait_for_steady_state = true would keep Terraform waiting until the provider's timeout. moto also keeps no deploymentConfiguration (circuit breaker, deployment alarms): the provider keeps the configured values in the state, so no diff shows, but nothing about them is proven on moto.",
+    async probe(aws) {
+      const service = await describedBack(aws, { desiredCount: 1 });
+      return service.runningCount !== 1 || service.deployments?.[0]?.rolloutState !== "COMPLETED";
     },
   },
   {

@@ -79,19 +79,30 @@ export function motoOverride(endpoint: string, config: SynthJson, limits: MotoLi
       },
     },
   };
-  const resources: Record<string, Record<string, unknown>> = {};
+  const resources: Record<string, Record<string, Record<string, unknown>>> = {};
   for (const limit of limits) {
-    if (limit.effect.kind !== "attribute-dropped") continue;
+    const effect = limit.effect;
+    if (effect.kind === "operation-missing") continue;
     for (const type of limit.resourceTypes) {
       for (const [name, body] of Object.entries(config.resource?.[type] ?? {})) {
-        const own = (body.lifecycle as { ignore_changes?: string[] } | undefined)?.ignore_changes ?? [];
         resources[type] ??= {};
-        const current = resources[type][name] as { lifecycle: { ignore_changes: string[] } } | undefined;
-        const list = current?.lifecycle.ignore_changes ?? [...own];
-        if (!list.includes(limit.effect.attribute)) list.push(limit.effect.attribute);
-        resources[type][name] = { lifecycle: { ignore_changes: list } };
+        resources[type][name] ??= {};
+        const block = resources[type][name];
+        if (effect.kind === "argument-set") {
+          if (body[effect.attribute] !== undefined && body[effect.attribute] !== effect.value) {
+            block[effect.attribute] = effect.value;
+          }
+          continue;
+        }
+        const own = (body.lifecycle as { ignore_changes?: string[] } | undefined)?.ignore_changes ?? [];
+        block.lifecycle ??= { ignore_changes: [...own] };
+        const lifecycle = block.lifecycle as { ignore_changes: string[] };
+        if (!lifecycle.ignore_changes.includes(effect.attribute)) lifecycle.ignore_changes.push(effect.attribute);
       }
     }
+  }
+  for (const byName of Object.values(resources)) {
+    for (const [name, block] of Object.entries(byName)) if (Object.keys(block).length === 0) delete byName[name];
   }
   if (Object.keys(resources).length > 0) override.resource = resources;
   return override;
