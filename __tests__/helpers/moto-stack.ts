@@ -11,11 +11,14 @@
  */
 
 import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import {
   assertTerraform,
+  PROVIDER_MIRROR,
   type TerraformPlanJson,
   type TerraformResult,
   terraformEnv,
@@ -24,6 +27,8 @@ import { DUMMY_CREDENTIALS } from "./aws-clients.js";
 import type { StateFile } from "./fixtures.js";
 import type { MotoLimit } from "./moto-limits.js";
 import type { SynthJson } from "./synth.js";
+
+const PLUGIN_CACHE = join(tmpdir(), "cricksy-tf-plugin-cache");
 
 /** The provider's endpoint name for each resource or data source type prefix; `null`: no API call. */
 export const SERVICE_OF: [prefix: string, endpoint: string | null][] = [
@@ -240,9 +245,15 @@ export class MotoStackDir {
     );
   }
 
-  /** The environment for terraform and cdktf: offline (mirror, dead proxy), no prompts. */
+  /**
+   * The environment for terraform and cdktf: offline (mirror, dead proxy), no prompts. Where
+   * there is no provider mirror (the registry then), one plugin cache for every folder, so the
+   * provider is downloaded once (with the mirror, init only links it).
+   */
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return terraformEnv(extra);
+    if (existsSync(PROVIDER_MIRROR)) return terraformEnv(extra);
+    mkdirSync(PLUGIN_CACHE, { recursive: true });
+    return terraformEnv({ TF_PLUGIN_CACHE_DIR: PLUGIN_CACHE, ...extra });
   }
 
   /** `terraform <args>` in the folder (give `-no-color` where the subcommand takes it); never throws on an exit code. */
