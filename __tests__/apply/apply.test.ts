@@ -12,6 +12,7 @@
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
@@ -54,6 +55,7 @@ let prereqs: Prerequisites;
 let synth: Synthesized;
 let outdir: string;
 let stack: MotoStackDir;
+let work: string | undefined;
 
 function exec(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
   return new Promise<{ code: number; output: string }>((resolve) => {
@@ -72,7 +74,7 @@ beforeAll(async () => {
   for (const limit of limits)
     note(TEST, "moto limit", { moto: motoVersion(), id: limit.id, operation: `${limit.service} ${limit.operation}` });
   synth = synthCompute();
-  const work = mkdtempSync(join(tmpdir(), "cricksy-apply-"));
+  work = mkdtempSync(join(tmpdir(), "cricksy-apply-"));
   outdir = join(work, "cdktf.out");
   const dir = join(outdir, "stacks", "compute");
   mkdirSync(dir, { recursive: true });
@@ -84,6 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await moto?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 describe("the harness", { timeout: LONG }, () => {

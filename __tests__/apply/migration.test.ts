@@ -7,7 +7,7 @@
  * what the state lacks, a new revision for a task definition and an in-place
  * update of what points at it, no delete; it applies; and plans No changes again.
  */
-import { copyFile, cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
@@ -34,6 +34,7 @@ const TEST = "migration";
 let moto: Moto;
 let aws: AwsClients;
 let limits: MotoLimit[];
+let work: string | undefined;
 let dir: string;
 let varFile: string;
 let parity: Synthesized;
@@ -59,8 +60,10 @@ beforeAll(async () => {
     Promise.all([probeLimits(aws), createPrerequisites(aws)]),
   );
   limits = probed.observed;
-  dir = await mkdtemp(join(tmpdir(), "cricksy-migration-"));
-  varFile = join(dir, "..", `${dir.split("/").at(-1)}.tfvars.json`);
+  work = await mkdtemp(join(tmpdir(), "cricksy-migration-"));
+  dir = join(work, "stack");
+  await mkdir(dir);
+  varFile = join(work, "moto.tfvars.json");
   await writeFile(varFile, JSON.stringify(prereqs.tfvars, null, 2));
   parity = synthCompute({ workerOperations: false });
   current = synthCompute();
@@ -68,6 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await moto?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 describe("switching an applied HCL deployment over, on moto", { timeout: LONG }, () => {
