@@ -15,18 +15,17 @@
  * cannot rot. Exit 0: no finding outside the skips; 1: findings, a stale or
  * malformed skip, or bad input.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { runCli } from "./lib/cli.js";
-import { loadStack, type StackJson, UsageError } from "./lib/stack-json.js";
-import { synthApp } from "./lib/synth.js";
-import { offlineWorkdir, PROJECT_ROOT, plan } from "./lib/terraform.js";
+import { runCommand } from "./lib/cli/command.js";
+import { UsageError } from "./lib/cli/errors.js";
+import { runProcess } from "./lib/cli/process.js";
+import { PROJECT_ROOT } from "./lib/project.js";
+import { loadStack, type StackJson } from "./lib/stack/read.js";
+import { synthApp } from "./lib/stack/synth.js";
+import { offlineWorkdir } from "./lib/terraform/workdir.js";
 
-const USAGE =
-  "usage: npm run -s scan -- [--synth <cdk.tf.json|cdktf.out>] [--var-file <tfvars>] [--skips <file>] [--framework terraform_json|terraform_plan] [--format text|json]";
 const CHECKOV = join(PROJECT_ROOT, ".venv", "bin", "checkov");
 const DEFAULT_SKIPS = join(PROJECT_ROOT, "checkov-skips.json");
 /** The production inputs, for the plan: the same file the state tests plan with. */
@@ -126,41 +125,28 @@ interface CheckovReport {
   summary: { passed: number; failed: number; parsing_errors: number; checkov_version: string };
 }
 
-function runCheckov(file: string, framework: Framework): Promise<CheckovReport> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      CHECKOV,
-      ["-f", file, "--framework", framework, "-o", "json", "--skip-download", "--compact", "--soft-fail"],
-      {
-        cwd: mkdtempSync(join(tmpdir(), "cricksy-checkov-")),
-        maxBuffer: 256 * 1024 * 1024,
-        // Offline: checkov would fetch Prisma Cloud's guidelines and check its version.
-        env: { ...process.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "" },
-      },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== "number") return reject(error);
-        try {
-          const parsed = JSON.parse(stdout) as CheckovReport | CheckovReport[];
-          const report = Array.isArray(parsed) ? parsed.find((r) => r.check_type === framework) : parsed;
-          if (!report?.summary) throw new Error("no report for the framework");
-          if (report.summary.parsing_errors > 0) {
-            return reject(
-              new UsageError(
-                `checkov could not parse ${file} (${framework}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
-              ),
-            );
-          }
-          resolvePromise(report);
-        } catch {
-          reject(
-            new UsageError(
-              `checkov failed on ${file} (${framework}, exit ${error?.code ?? 0}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
-            ),
-          );
-        }
-      },
-    );
-  });
+async function runCheckov(file: string, framework: Framework): Promise<CheckovReport> {
+  const { code, stdout, stderr } = await runProcess(
+    CHECKOV,
+    ["-f", file, "--framework", framework, "-o", "json", "--skip-download", "--compact", "--soft-fail"],
+    {
+      cwd: mkdtempSync(join(tmpdir(), "cricksy-checkov-")),
+      // Offline: checkov would fetch Prisma Cloud's guidelines and check its version.
+      env: { ...process.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "" },
+    },
+  );
+  const tail = stderr.trim().split("\n").slice(-3).join(" | ");
+  let report: CheckovReport | undefined;
+  try {
+    const parsed = JSON.parse(stdout) as CheckovReport | CheckovReport[];
+    report = Array.isArray(parsed) ? parsed.find((r) => r.check_type === framework) : parsed;
+  } catch {
+    report = undefined;
+  }
+  if (!report?.summary) throw new UsageError(`checkov failed on ${file} (${framework}, exit ${code}): ${tail}`);
+  if (report.summary.parsing_errors > 0)
+    throw new UsageError(`checkov could not parse ${file} (${framework}): ${tail}`);
+  return report;
 }
 
 /**
@@ -177,33 +163,42 @@ function scanCopy(json: StackJson, dir: string): { file: string; lines: ReturnTy
   return { file, lines: blockLines(text) };
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      synth: { type: "string" },
-      stack: { type: "string" },
-      "var-file": { type: "string" },
-      skips: { type: "string" },
-      framework: { type: "string", multiple: true },
-      format: { type: "string", default: "text" },
-      help: { type: "boolean", short: "h" },
+runCommand({
+  name: "scan",
+  summary:
+    "Runs checkov (from .venv) over the synthesized stack and over the JSON of its offline plan; every finding the project does not follow is skipped in checkov-skips.json with a reason, and a skip that matches no finding fails too.",
+  usage: [
+    "[--synth <cdk.tf.json|cdktf.out>] [--var-file <tfvars>] [--skips <file>] [--framework ...] [--format text|json]",
+  ],
+  options: {
+    synth: {
+      type: "string",
+      value: "path",
+      help: "A synthesized stack (cdk.tf.json or a cdktf.out folder). Default: a fresh synth of the working tree.",
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"; ${USAGE}`);
-  if (!["text", "json"].includes(values.format as string)) {
-    throw new UsageError(`--format must be text or json, got "${values.format}"`);
-  }
-  const frameworks = (values.framework ?? [...FRAMEWORKS]) as Framework[];
-  for (const f of frameworks) {
-    if (!FRAMEWORKS.includes(f))
-      throw new UsageError(`--framework must be terraform_json or terraform_plan, got "${f}"`);
-  }
+    stack: { type: "string", value: "name", help: "The stack in a cdktf.out folder with several." },
+    "var-file": {
+      type: "string",
+      value: "file",
+      help: "Inputs of the plan. Default: the production fixture's tfvars.",
+    },
+    skips: { type: "string", value: "file", help: "The skip file. Default: checkov-skips.json." },
+    framework: { type: "list", choices: FRAMEWORKS, help: "Which of checkov's readers run. Default: both." },
+    format: { type: "string", choices: ["text", "json"], default: "text", help: "Output format." },
+  },
+  details: "Exit codes: 0 no finding outside the skips; 1 findings, a stale or malformed skip, or bad input.",
+  run: scan,
+});
+
+async function scan(values: {
+  synth?: string;
+  stack?: string;
+  "var-file"?: string;
+  skips?: string;
+  framework: string[];
+  format: string;
+}): Promise<number> {
+  const frameworks = (values.framework.length ? values.framework : [...FRAMEWORKS]) as Framework[];
   if (!existsSync(CHECKOV)) {
     throw new UsageError(`${CHECKOV} is missing: run \`npm ci\` (it installs checkov into .venv from tools/python)`);
   }
@@ -223,7 +218,7 @@ async function main(argv: string[]): Promise<number> {
       // The plan of the whole stack from an empty state: every resource with its planned values.
       const workdir = await offlineWorkdir({ configFile: stack.file });
       try {
-        const planned = await plan(workdir.dir, { varFile });
+        const planned = await workdir.plan({ varFile });
         if (planned.code !== 0 || !planned.json) {
           throw new UsageError(`terraform plan failed:\n${(planned.stderr || planned.stdout).trim()}`);
         }
@@ -337,5 +332,3 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`${lines.join("\n")}\n`);
   return ok ? 0 : 1;
 }
-
-runCli("scan", main);

@@ -120,7 +120,7 @@ describe("switching an applied HCL deployment over, on moto", { timeout: LONG },
   it("applies the default synth (all that moto can), then plans No changes", async () => {
     const stack = await stackWith(current, {});
     const before = legacyState.resources.find((r) => r.type === "aws_ecs_task_definition" && r.name === "worker")
-      ?.instances[0].attributes.arn as string;
+      ?.instances[0]?.attributes?.arn as string;
     // Limited to what moto can apply (apply.test.ts shows the named failures of a full deploy): a failed
     // resource would stop the apply before it forgets the replaced revision (skip_destroy), and the
     // next plan would show that as a delete, on moto only.
@@ -145,7 +145,7 @@ describe("switching an applied HCL deployment over, on moto", { timeout: LONG },
     expect(now.replace(/:\d+$/, "")).toBe(before.replace(/:\d+$/, ""));
     expect(Number(now.split(":").at(-1))).toBe(Number(before.split(":").at(-1)) + 1);
     const legacyTd = legacyState.resources.find((r) => r.type === "aws_ecs_task_definition" && r.name === "worker");
-    const keptByState = legacyTd?.instances[0].attributes.skip_destroy === true;
+    const keptByState = legacyTd?.instances[0]?.attributes?.skip_destroy === true;
     const old = await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: before }));
     expect(old.taskDefinition?.status).toBe(keptByState ? "ACTIVE" : "INACTIVE");
     note(TEST, "the legacy worker task definition after the switch-over", {

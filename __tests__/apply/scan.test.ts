@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../tools/lib/terraform.js";
+import { PROJECT_ROOT } from "../../tools/lib/project.js";
 import { runTool } from "../helpers/cli.js";
 import { type Synthesized, synthCompute } from "../helpers/synth.js";
 

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { PROJECT_ROOT } from "../../tools/lib/terraform.js";
+import { PROJECT_ROOT } from "../../tools/lib/project.js";
 import { type AwsClients, DUMMY_CREDENTIALS } from "./aws-clients.js";
 import type { StateFile } from "./fixtures.js";
 
@@ -30,7 +30,7 @@ interface ContainerDefinition {
 export function containerDefinitions(state: StateFile, address: string): ContainerDefinition[] {
   const [type, name] = address.split(".");
   const resource = state.resources.find((r) => r.mode === "managed" && r.type === type && r.name === name);
-  const raw = resource?.instances[0]?.attributes.container_definitions;
+  const raw = resource?.instances[0]?.attributes?.container_definitions;
   if (typeof raw !== "string") throw new Error(`${address} is not in the state, or has no container_definitions`);
   return JSON.parse(raw) as ContainerDefinition[];
 }

@@ -10,19 +10,14 @@
  * stack, a prerequisite in prerequisites.ts.
  */
 
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import {
-  assertTerraform,
-  PROVIDER_MIRROR,
-  type TerraformPlanJson,
-  type TerraformResult,
-  terraformEnv,
-} from "../../tools/lib/terraform.js";
+import { runProcess } from "../../tools/lib/cli/process.js";
+import type { TerraformPlanJson } from "../../tools/lib/terraform/plan.js";
+import { assertTerraform, PROVIDER_MIRROR, type TerraformResult, terraformEnv } from "../../tools/lib/terraform/run.js";
 import { DUMMY_CREDENTIALS } from "./aws-clients.js";
 import type { StateFile } from "./fixtures.js";
 import type { MotoLimit } from "./moto-limits.js";
@@ -259,17 +254,7 @@ export class MotoStackDir {
   /** `terraform <args>` in the folder (give `-no-color` where the subcommand takes it); never throws on an exit code. */
   async run(...args: string[]): Promise<TerraformResult> {
     await assertTerraform();
-    return new Promise((resolve, reject) => {
-      execFile(
-        "terraform",
-        args,
-        { cwd: this.dir, env: this.env(), maxBuffer: 256 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          if (error && typeof error.code !== "number") return reject(error);
-          resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
-        },
-      );
-    });
+    return runProcess("terraform", args, { cwd: this.dir, env: this.env() });
   }
 
   /** Like run, but a non-zero exit throws with Terraform's output. */

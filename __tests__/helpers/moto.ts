@@ -9,7 +9,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../tools/lib/terraform.js";
+import { PROJECT_ROOT } from "../../tools/lib/project.js";
 
 export const VENV_PYTHON = join(PROJECT_ROOT, ".venv", "bin", "python");
 /** The account moto answers in (`sts:GetCallerIdentity`); the legacy module's account as well. */
