@@ -46,7 +46,7 @@ describe("results", () => {
     const succeeded = await logged(w, "job succeeded");
     expect(succeeded).toMatchObject({ level: "info", jobId: jobId(1), attempt: 1, thumbnails: 3 });
     expect(typeof succeeded.durationMs).toBe("number");
-    for (const msg of ["job started", "video downloaded", "video probed", "thumbnail extracted"]) {
+    for (const msg of ["job started", "video downloaded", "video analysed", "thumbnail uploaded"]) {
       expect(w.lines.find((l) => l.msg === msg)).toMatchObject({ jobId: jobId(1), attempt: 1 });
     }
     const metrics = await w.waitForLog((l) => l._aws !== undefined, 5000, "an EMF line");
@@ -206,6 +206,8 @@ describe("retries and the dead-letter queue", () => {
     await logged(w, "could not write the job's final outcome", (l) => l.attempt === 2);
     await logged(w, "last attempt failed: message moved to the dead-letter queue");
     await waitFor(async () => (await emulator.peek(emulator.dlqUrl)).length === 1, 10_000, "the dead-letter queue");
+    // The metric line follows the log line; it may come in the next chunk of the worker's output.
+    await waitFor(() => w.lines.filter((l) => l._aws !== undefined).length === 2, 5000, "two EMF lines");
     const metrics = w.lines.filter((l) => l._aws !== undefined);
     expect(metrics.map((l) => l.outcome)).toEqual(["retried", "failed"]);
   });
