@@ -171,6 +171,8 @@ const ENVIRONMENT =
   /No space left on device|Cannot allocate memory|Too many open files|Input\/output error|Read-only file system|Permission denied|Disk quota exceeded/i;
 /** ffmpeg has no decoder for the stream's codec. */
 const NO_DECODER = /Unknown decoder|Decoder \(codec [^)]*\) not found|codec not currently supported/i;
+/** Complaints about timestamps (the output's clock), not about frames: never damage. */
+const TIMESTAMPS_ONLY = /non monotonically increasing dts|Invalid timestamps|non-monotonous DTS|Timestamps are unset/i;
 /** The output side (thumbnail encoder, filter, muxer) failed, not the decoder. */
 const OUTPUT_SIDE =
   /Error initializing output stream|Error while opening encoder|Error (?:submitting|sending) .*(?:encoder|filter)|Error writing trailer|av_interleaved_write_frame|Could not write header|Error initializing (?:complex )?filters?|Error reinitializing filters|Failed to inject frame/i;
@@ -295,26 +297,12 @@ export async function listFrames(
   signal: AbortSignal,
   tools = DEFAULT_TOOLS,
 ): Promise<FrameList> {
-  const result = await runProcess(
-    tools.ffprobe,
-    [
-      "-v",
-      "error",
-      "-select_streams",
-      String(stream),
-      "-show_entries",
-      "packet=pts_time,dts_time,duration_time,flags",
-    ].concat(["-of", "csv=p=0", file]),
-    signal,
-  );
-  if (result.code !== 0 && ENVIRONMENT.test(result.stderr)) {
-    throw new Error(`ffprobe cannot list the packets: ${lines(result.stderr).at(-1)}`);
-  }
-  // A damaged or cut file still lists the packets read before the damage: the decode says what is wrong.
+  // A long video has hundreds of thousands of packets: read as they come, never from a kept output.
   const packets: { time: number; duration: number; key: boolean; order: number }[] = [];
-  for (const line of lines(result.stdout)) {
-    const [pts, dts, duration, flags = ""] = line.split(",");
-    if (flags.includes("D")) continue;
+  let partial = "";
+  const take = (line: string) => {
+    const [pts, dts, duration, flags = ""] = line.trim().split(",");
+    if (!line.trim() || flags.includes("D")) return;
     const time = num(pts) ?? num(dts);
     packets.push({
       time: time ?? Number.NaN,
@@ -322,7 +310,25 @@ export async function listFrames(
       key: flags.includes("K"),
       order: packets.length,
     });
+  };
+  const args = ["-v", "error", "-select_streams", String(stream)];
+  const result = await runProcess(
+    tools.ffprobe,
+    [...args, "-show_entries", "packet=pts_time,dts_time,duration_time,flags", "-of", "csv=p=0", file],
+    signal,
+    {
+      onStdout: (chunk) => {
+        const parts = (partial + chunk).split("\n");
+        partial = parts.pop() as string;
+        for (const line of parts) take(line);
+      },
+    },
+  );
+  take(partial);
+  if (result.code !== 0 && ENVIRONMENT.test(result.stderr)) {
+    throw new Error(`ffprobe cannot list the packets: ${lines(result.stderr).at(-1)}`);
   }
+  // A damaged or cut file still lists the packets read before the damage: the decode says what is wrong.
   const timed = packets.length > 0 && packets.every((p) => Number.isFinite(p.time));
   if (timed) packets.sort((a, b) => a.time - b.time || a.order - b.order);
   const first = timed ? packets[0].time : 0;
@@ -494,7 +500,9 @@ export async function decodeVideo(
   const errors = lines(result.stderr).map(cleanLine);
   const described = (what: string) => `${what} (${frames} frames, ${durationSeconds} s decoded)`;
   const outputErrors = errors.filter((l) => OUTPUT_SIDE.test(l));
-  const decodeErrors = errors.filter((l) => !OUTPUT_SIDE.test(l) && !/^Conversion failed!?$/.test(l));
+  const decodeErrors = errors.filter(
+    (l) => !OUTPUT_SIDE.test(l) && !TIMESTAMPS_ONLY.test(l) && !/^Conversion failed!?$/.test(l),
+  );
 
   if (result.code === -1 || ENVIRONMENT.test(result.stderr)) {
     throw new Error(described(`ffmpeg failed: ${errors.find((l) => ENVIRONMENT.test(l)) ?? "killed by a signal"}`));
@@ -516,17 +524,19 @@ export async function decodeVideo(
       ),
     );
   }
-  // Tolerance: a stream may end a frame or two away from what its container declares (edit
-  // lists, timestamp rounding); 1 s plus 2 % is far above that and far below a cut upload.
+  // Frames that fail (and so a short decode) are damage, unless the file said it was cut short (above).
+  if (decodeErrors.length > 0) {
+    throw new PermanentJobError("corrupt", described(`frames do not decode: ${decodeErrors[0]}`));
+  }
+  // A clean decode that stops early: the file ends before its end. Tolerance: a stream may end a
+  // frame or two away from what its container declares (edit lists, timestamp rounding); 1 s plus
+  // 2 % is far above that and far below a cut upload.
   const declared = stream.declaredSeconds;
   if (declared !== undefined && durationSeconds < declared * 0.98 - 1) {
     throw new PermanentJobError(
       "truncated",
       described(`the video stream declares ${Math.round(declared * 1000) / 1000} s but stops early`),
     );
-  }
-  if (decodeErrors.length > 0) {
-    throw new PermanentJobError("corrupt", described(`frames do not decode: ${decodeErrors[0]}`));
   }
   if (frames === 0) throw new PermanentJobError("no-video-frames", "the video stream has no frame that decodes");
   if (frames === 1) throw new PermanentJobError("still-image", "the video stream holds a single picture");

@@ -99,6 +99,14 @@ describe("listFrames", () => {
     expect(list.spanSeconds).toBeCloseTo(2, 6);
   });
 
+  it("lists every frame of a long video (its packet list is megabytes of text, read as it comes)", async () => {
+    const long = makeMedia("10-min-60fps.mp4", (out) => [...testPattern(600, 60, "64x48"), ...H264, "-g", "600", out]);
+    const list = await listFrames(long, 0, signal());
+    expect(list.times).toHaveLength(36_000);
+    expect(list.keyframes).toHaveLength(60);
+    expect(list.spanSeconds).toBeCloseTo(600, 6);
+  });
+
   it("leaves out the frames an MP4 edit list discards (a trimmed upload)", async () => {
     const source = makeVideo({ seconds: 6, width: 320, height: 240, fps: 25, gopSeconds: 4 });
     const trimmed = makeMedia("trimmed-edit-list.mp4", (out) => [
@@ -318,16 +326,36 @@ describe("damage the decoder finds only when asked to look", () => {
 });
 
 describe("failures that are not the video's are retried, and the video's are never", () => {
-  /** An ffmpeg stand-in that writes `stderr` (ffmpeg's log) and exits with `code`. */
-  const fakeFfmpeg = (name: string, stderr: string, code: number) => {
-    const path = file(name, `#!/bin/sh\ncat >&2 <<'LOG'\n${stderr}\nLOG\nexit ${code}\n`);
+  /** An ffmpeg stand-in that writes `stderr` (ffmpeg's log) and `progress` (its -progress totals) and exits with `code`. */
+  const fakeFfmpeg = (name: string, stderr: string, code: number, progress = "") => {
+    const path = file(name, `#!/bin/sh\ncat >&2 <<'LOG'\n${stderr}\nLOG\necho '${progress}'\nexit ${code}\n`);
     chmodSync(path, 0o755);
     return { ffmpeg: path, ffprobe: "ffprobe" };
   };
-  const stream = { index: 0, width: 320, height: 240, fps: 25, codec: "h264", startSeconds: 0 };
+  const stream = { index: 0, width: 320, height: 240, fps: 25, codec: "h264", startSeconds: 0, declaredSeconds: 6 };
   const container = { startSeconds: 0, formatName: "mov,mp4,m4a,3gp,3g2,mj2" };
   const decode = (tools: { ffmpeg: string; ffprobe: string }) =>
     decodeVideo("ignored", container, stream, signal(), tools, { thumbnailFrames: [0], dir: thumbsDir() });
+
+  it("frames that fail to decode make a short decode corrupt, not truncated", async () => {
+    const tools = fakeFfmpeg(
+      "ffmpeg-damaged",
+      "[info] Stream mapping:\n[h264 @ 0x5555] [error] error while decoding MB 11 3",
+      0,
+      "frame=10\nout_time_us=400000",
+    );
+    expect(await decode(tools).catch((e) => e)).toMatchObject({ reason: "corrupt" });
+  });
+
+  it("a complaint about the output's timestamps is not damage", async () => {
+    const tools = fakeFfmpeg(
+      "ffmpeg-timestamps",
+      "[info] Stream mapping:\n[null @ 0x5555] [error] Application provided invalid, non monotonically increasing dts to muxer in stream 0: 3 >= 3",
+      0,
+      "frame=150\nout_time_us=6000000",
+    );
+    expect(await decode(tools)).toMatchObject({ frames: 150, durationSeconds: 6 });
+  });
 
   it("a disk that fills up while thumbnails are written: a transient failure (retried)", async () => {
     const tools = fakeFfmpeg(
@@ -363,9 +391,9 @@ describe("failures that are not the video's are retried, and the video's are nev
       "ffmpeg-probe-noise",
       "[h264 @ 0x5555] [error] out of range intra chroma pred mode\n[info] Stream mapping:",
       0,
+      "frame=150\nout_time_us=6000000",
     );
-    // Nothing decoded (a stand-in): no frames, but not "corrupt".
-    expect(await decode(tools).catch((e) => e)).toMatchObject({ reason: "no-video-frames" });
+    expect(await decode(tools)).toMatchObject({ frames: 150, durationSeconds: 6 });
   });
 });
 

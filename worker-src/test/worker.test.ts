@@ -326,6 +326,8 @@ describe("crash", () => {
     await gate.waiting();
     a.child.kill("SIGKILL");
     expect((await a.exited).signal).toBe("SIGKILL");
+    // SIGKILL takes no children with it: the stand-in ffmpeg A started would wait at its gate for ever.
+    for (const pid of gate.alive()) process.kill(pid, "SIGKILL");
     expect(a.lines.find((l) => l.msg === "job succeeded")).toBeUndefined();
     expect(await emulator.getJson(`analysis/${jobId(6)}/result.json`)).toBeUndefined();
 
