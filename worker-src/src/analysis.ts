@@ -166,6 +166,11 @@ const ERROR_LEVELS = new Set(["error", "fatal", "panic"]);
 
 /** What ffmpeg and ffprobe say when the file stops before its container's end. */
 const TRUNCATION = /partial file|File ended prematurely|moov atom not found|stream ends prematurely|truncat/i;
+/**
+ * The same said by a decoder is about one frame's data ("Truncated packet or corrupt header
+ * length", libvpx): damage, not a file cut short. Only these phrases are the file's end.
+ */
+const FILE_CUT = /partial file|File ended prematurely|moov atom not found|stream ends prematurely/i;
 /** The machine, not the video: a retry may succeed (disk full, out of memory, ...). */
 const ENVIRONMENT =
   /No space left on device|Cannot allocate memory|Too many open files|Input\/output error|Read-only file system|Permission denied|Disk quota exceeded/i;
@@ -497,8 +502,15 @@ export async function decodeVideo(
   const offset = Math.max(0, stream.startSeconds - container.startSeconds);
   const snapped = stream.fps > 0 ? Math.round(offset * stream.fps) / stream.fps : offset;
   const durationSeconds = Math.max(0, Math.round((outSeconds - snapped) * 1000) / 1000);
-  const errors = lines(result.stderr).map(cleanLine);
+  const logged = lines(result.stderr).map(logLine);
+  const errors = logged.map((l) => cleanLine(l.text));
   const described = (what: string) => `${what} (${frames} frames, ${durationSeconds} s decoded)`;
+  // A cut file, as the demuxer (or ffmpeg itself) tells it; a decoder's "truncated" is one frame's damage.
+  const cutLine = logged.find(
+    (l) =>
+      FILE_CUT.test(l.text) ||
+      (TRUNCATION.test(l.text) && (l.context === undefined || l.context === container.formatName)),
+  );
   const outputErrors = errors.filter((l) => OUTPUT_SIDE.test(l));
   const decodeErrors = errors.filter(
     (l) => !OUTPUT_SIDE.test(l) && !TIMESTAMPS_ONLY.test(l) && !/^Conversion failed!?$/.test(l),
@@ -513,8 +525,7 @@ export async function decodeVideo(
       `ffmpeg cannot decode the video's codec (${stream.codec}): ${errors.find((l) => NO_DECODER.test(l))}`,
     );
   }
-  const cut = decodeErrors.find((l) => TRUNCATION.test(l));
-  if (cut) throw new PermanentJobError("truncated", described(`the file is cut short: ${cut}`));
+  if (cutLine) throw new PermanentJobError("truncated", described(`the file is cut short: ${cleanLine(cutLine.text)}`));
   if (decodeErrors.length === 0 && (outputErrors.length > 0 || result.code !== 0)) {
     // The frames decoded; what failed is making pictures of them. The same file fails the same way every time.
     throw new PermanentJobError(

@@ -347,6 +347,23 @@ describe("failures that are not the video's are retried, and the video's are nev
     expect(await decode(tools).catch((e) => e)).toMatchObject({ reason: "corrupt" });
   });
 
+  it("a decoder's 'truncated' is one frame's damage (corrupt); the demuxer's end of file is a cut (truncated)", async () => {
+    const damaged = fakeFfmpeg(
+      "ffmpeg-vpx-truncated",
+      "[info] Stream mapping:\n[libvpx-vp9 @ 0x5555] [error] Additional information: Truncated packet or corrupt header length",
+      0,
+      "frame=150\nout_time_us=6000000",
+    );
+    expect(await decode(damaged).catch((e) => e)).toMatchObject({ reason: "corrupt" });
+    const cut = fakeFfmpeg(
+      "ffmpeg-file-cut",
+      "[info] Stream mapping:\n[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5555] [error] stream 0, offset 0x2c85c5: partial file",
+      0,
+      "frame=140\nout_time_us=5600000",
+    );
+    expect(await decode(cut).catch((e) => e)).toMatchObject({ reason: "truncated" });
+  });
+
   it("a complaint about the output's timestamps is not damage", async () => {
     const tools = fakeFfmpeg(
       "ffmpeg-timestamps",
