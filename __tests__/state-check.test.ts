@@ -8,7 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runTool } from "./helpers/cli.js";
-import { LEGACY_STATE, LEGACY_TFVARS, newResources, readState, stateAddresses } from "./helpers/fixtures.js";
+import {
+  CHANGED_IN_STATE,
+  LEGACY_STATE,
+  LEGACY_TFVARS,
+  newInstances,
+  newResources,
+  readState,
+  stateAddresses,
+} from "./helpers/fixtures.js";
 import { type Synthesized, synthCompute } from "./helpers/synth.js";
 
 /** How many managed resources the production state holds. */
@@ -146,7 +154,7 @@ describe("with --plan: Terraform's own verdict, offline", () => {
     expect(verdicts.every((l) => l.startsWith("  no-op    "))).toBe(true);
   });
 
-  it("says what the default stack does: creates, an update, and a new task definition revision: exit 0", async () => {
+  it("says what the default stack does: creates, the documented updates, and a new task definition revision: exit 0", async () => {
     const result = await check(
       "--state",
       LEGACY_STATE,
@@ -158,17 +166,28 @@ describe("with --plan: Terraform's own verdict, offline", () => {
     );
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
-    const created = newResources(defaultSynth.json);
+    // the instances of what the state lacks (production's inputs: the alarm key and topic, no KMS grants)
+    const created = newInstances(defaultSynth.json);
     expect(lines.filter((l) => l.startsWith("  create ")).map((l) => l.split(/ +/)[2])).toEqual(created);
-    // every other resource of the state but the worker's service (update) and task definition (replace)
-    expect(lines.filter((l) => l.startsWith("  no-op "))).toHaveLength(MANAGED - 2);
+    // the documented changes to the state (CHANGED_IN_STATE), every other resource of the state a no-op
+    const said = (verdict: string) =>
+      lines.filter((l) => l.startsWith(`  ${verdict.padEnd(8)} `)).map((l) => l.split(/ +/)[2]);
+    expect(
+      Object.fromEntries(
+        [...said("update"), ...said("replace")].map((a) => [a, said("update").includes(a) ? "update" : "replace"]),
+      ),
+    ).toEqual(CHANGED_IN_STATE);
+    expect(said("no-op")).toHaveLength(MANAGED - Object.keys(CHANGED_IN_STATE).length);
     const replace = lines.indexOf("  replace  aws_ecs_task_definition.worker");
     expect(lines.slice(replace + 2, replace + 4)).toEqual([
-      "           forced by: container_definitions, ephemeral_storage, task_role_arn, volume",
-      "           (a new revision: how ECS deploys; the old one stays registered)",
+      "           forced by: container_definitions, ephemeral_storage, runtime_platform, task_role_arn, volume",
+      // the legacy state has skip_destroy = false: this apply deregisters the legacy revision
+      "           (a new revision: how ECS deploys; the old one is deregistered (INACTIVE): the state has no skip_destroy)",
     ]);
-    expect(lines).toContain("  update   aws_ecs_service.worker");
-    expect(lines).toContain("           changes: task_definition");
+    const update = lines.indexOf("  update   aws_ecs_service.worker");
+    expect(lines[update + 1]).toBe(
+      "           changes: alarms, network_configuration, task_definition, wait_for_steady_state",
+    );
     expect(lines).toContain("Result: covered — every object in the state is kept.");
   });
 

@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResourceChange, TerraformPlanJson } from "../tools/lib/terraform/plan.js";
 import {
+  CHANGED_IN_STATE,
   CONDITIONAL_INSTANCES,
   INPUT_SETS,
   LEGACY_STATES,
@@ -26,16 +27,6 @@ const plans = offlinePlans();
 beforeAll(() => {
   synth = synthCompute();
 });
-
-/** Terraform's verdict on each address of a legacy state that the worker's operations change. */
-const CHANGED_IN_STATE: Record<string, string> = {
-  // its own security group, deployment alarm, steady-state wait and the new revision: all in place
-  "aws_ecs_service.worker": "update",
-  // create_before_destroy: the new revision first; skip_destroy keeps the old one registered
-  "aws_ecs_task_definition.worker": "replace",
-  // the backend's task role: the trust policy gains the confused-deputy conditions
-  "aws_iam_role.task": "update",
-};
 
 /** The resources of a synth that have `count` or `for_each`. */
 function conditional(json: Synthesized["json"]): string[] {

@@ -84,8 +84,16 @@ function planReport(changes: ResourceChange[], outputs: Record<string, { actions
     if (said === "replace") {
       const forced = [...new Set((rc.change.replace_paths ?? []).map((p) => String(p[0])))].sort();
       lines.push(`           forced by: ${forced.join(", ") || "(Terraform did not say)"}`);
-      if (REPLACED_BY_DESIGN.has(rc.type))
-        lines.push("           (a new revision: how ECS deploys; the old one stays registered)");
+      if (REPLACED_BY_DESIGN.has(rc.type)) {
+        // Terraform destroys the replaced object with its prior state's arguments: the state's
+        // skip_destroy, not the configuration's, decides whether the old revision stays ACTIVE.
+        const kept = (rc.change.before as { skip_destroy?: unknown } | null)?.skip_destroy === true;
+        lines.push(
+          kept
+            ? "           (a new revision: how ECS deploys; the old one stays registered: skip_destroy in the state)"
+            : "           (a new revision: how ECS deploys; the old one is deregistered (INACTIVE): the state has no skip_destroy)",
+        );
+      }
     }
   }
   const changedOutputs = Object.entries(outputs).filter(([, o]) => o.actions.join() !== "no-op");

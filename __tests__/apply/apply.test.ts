@@ -15,10 +15,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import { DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { GetRolePolicyCommand } from "@aws-sdk/client-iam";
+import { GetKeyPolicyCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
-import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, PublishCommand } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../tools/lib/project.js";
 import { WORKER_CONTRACT } from "../../worker-src/src/contract.js";
@@ -32,6 +36,7 @@ import {
   appliedAddresses,
   describeFailure,
   failingOnMoto,
+  instanceAddresses,
   MotoStackDir,
   managedAddresses,
   parseFailures,
@@ -149,7 +154,7 @@ describe("the default stack on moto", { timeout: LONG }, () => {
 
   it("plans No changes right after the apply (no perpetual diff)", async () => {
     const plan = await step(TEST, "plan after apply", () => stack.plan());
-    expect(plan.changes).toEqual({});
+    expect(plan.changes, await stack.explain(plan)).toEqual({});
     expect(plan.code).toBe(0);
     expect(plan.summary).toEqual({ add: 0, change: 0, import: 0, remove: 0, operation: "plan" });
   });
@@ -157,9 +162,8 @@ describe("the default stack on moto", { timeout: LONG }, () => {
   it("answers terraform state list, state show and output", async () => {
     const list = (await stack.runOk("state", "list")).stdout.trim().split("\n").sort();
     const state = await stack.state();
-    expect(list).toEqual(
-      state.resources.map((r) => (r.mode === "data" ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`)).sort(),
-    );
+    // every instance, the conditional ones with their keys (aws_kms_key.worker_alarms[0], ...)
+    expect(list).toEqual(instanceAddresses(state));
     const shown = (await stack.runOk("state", "show", "-no-color", "aws_ecs_service.worker")).stdout;
     expect(shown).toContain('resource "aws_ecs_service" "worker"');
     expect(shown).toMatch(/name\s+= "cricksy-ai-worker-service"/);
@@ -180,6 +184,57 @@ describe("the default stack on moto", { timeout: LONG }, () => {
     });
     expect(result.code, result.output).toBe(0);
     expect(result.output).toMatch(/Covered: (\d+) of \1 managed resources/);
+  });
+});
+
+describe("issue 11's resources as applied", { timeout: LONG }, () => {
+  it("the alarm topic is encrypted with the stack's key, CloudWatch may use the key, and the topic delivers to alarm_subscriptions", async () => {
+    const outputs = JSON.parse((await stack.runOk("output", "-json")).stdout) as Record<string, { value: unknown }>;
+    const topicArn = outputs.worker_alarm_topic_arn?.value as string;
+    const state = await stack.state();
+    const key = state.resources.find((r) => r.type === "aws_kms_key" && r.name === "worker_alarms")?.instances[0]
+      ?.attributes as { arn: string; key_id: string };
+    const topic = await aws.sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+    expect(topic.Attributes?.KmsMasterKeyId).toBe(key.arn);
+    const policy = JSON.parse(
+      (await aws.kms.send(new GetKeyPolicyCommand({ KeyId: key.key_id, PolicyName: "default" }))).Policy ?? "{}",
+    ) as { Statement: { Principal: { Service?: string }; Action: string[] }[] };
+    const forCloudWatch = policy.Statement.find((st) => st.Principal.Service === "cloudwatch.amazonaws.com");
+    expect([forCloudWatch?.Action].flat().sort()).toEqual(["kms:Decrypt", "kms:GenerateDataKey*"]);
+    const subscriptions = await aws.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
+    expect(subscriptions.Subscriptions?.map((sub) => [sub.Protocol, sub.Endpoint])).toEqual([
+      ["sqs", prereqs.oncallQueueArn],
+    ]);
+    // what an alarm's notification does: SNS delivers it to on-call's queue
+    await aws.sns.send(new PublishCommand({ TopicArn: topicArn, Message: "worker-jobs-failing: ALARM" }));
+    const received = await aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: prereqs.oncallQueueUrl, WaitTimeSeconds: 5, MaxNumberOfMessages: 1 }),
+    );
+    expect(JSON.parse(received.Messages?.[0]?.Body ?? "{}")).toMatchObject({
+      TopicArn: topicArn,
+      Message: "worker-jobs-failing: ALARM",
+    });
+  });
+
+  it("the worker service runs in its own security group: no ingress, HTTPS out; its role may use the pipeline's KMS key", async () => {
+    const outputs = JSON.parse((await stack.runOk("output", "-json")).stdout) as Record<string, { value: unknown }>;
+    const groupId = outputs.worker_security_group_id?.value as string;
+    const [group] =
+      (await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups ?? [];
+    expect(group.IpPermissions).toEqual([]);
+    expect(
+      group.IpPermissionsEgress?.map((p) => [p.IpProtocol, p.FromPort, p.ToPort, p.IpRanges?.[0]?.CidrIp]),
+    ).toEqual([["tcp", 443, 443, "0.0.0.0/0"]]);
+    const service = await aws.ecs.send(
+      new DescribeServicesCommand({ cluster: "cricksy-ai-cluster", services: ["cricksy-ai-worker-service"] }),
+    );
+    expect(service.services?.[0].networkConfiguration?.awsvpcConfiguration?.securityGroups).toEqual([groupId]);
+    const roleName = String(outputs.worker_task_role_arn?.value).split("/").at(-1);
+    const kms = await aws.iam.send(
+      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: `${PROJECT}-worker-task-kms` }),
+    );
+    const statements = JSON.parse(decodeURIComponent(kms.PolicyDocument ?? "{}")).Statement as { Resource: unknown }[];
+    expect(statements.flatMap((st) => [st.Resource].flat())).toContain(prereqs.kmsKeyArn);
   });
 });
 
@@ -320,6 +375,39 @@ describe("a new worker image", { timeout: LONG }, () => {
     // skip_destroy: the previous revision stays registered, for a rollback
     expect(oldTd.taskDefinition?.status).toBe("ACTIVE");
     seenTaskDefinitions.push(oldArn, newArn);
+  });
+
+  it("names a rolled-back deployment through the service's postcondition, which moto's own applies pass", async () => {
+    // moto never rolls back, so every apply above passed the postcondition (the service keeps the
+    // revision it was given). Here the service is put back on the previous revision, as ECS's
+    // rollback leaves it, and Terraform reads it: the condition fails with its message (a refresh-only
+    // plan reports a failed postcondition as a warning instead of an error, and changes nothing).
+    const [oldArn, newArn] = seenTaskDefinitions;
+    const service = { cluster: "cricksy-ai-cluster", service: "cricksy-ai-worker-service" };
+    await aws.ecs.send(new UpdateServiceCommand({ ...service, taskDefinition: oldArn }));
+    try {
+      const refreshed = await step(TEST, "refresh-only plan after a rollback", () =>
+        stack.run(
+          "plan",
+          "-refresh-only",
+          "-no-color",
+          "-input=false",
+          `-var-file=${stack.varFile}`,
+          "-var",
+          `worker_image=${NEW_IMAGE}`,
+          ...stack.targets(),
+        ),
+      );
+      expect(refreshed.code, refreshed.stderr).toBe(0);
+      const text = refreshed.stdout.replace(/\s+/g, " ");
+      expect(text).toContain("Resource postcondition failed");
+      expect(text).toContain("in resource.aws_ecs_service.worker.lifecycle.postcondition");
+      expect(text).toContain(
+        "The worker service does not run the task definition it was given: ECS rolled the deployment back",
+      );
+    } finally {
+      await aws.ecs.send(new UpdateServiceCommand({ ...service, taskDefinition: newArn }));
+    }
   });
 });
 

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { MOTO_LIMITS } from "../helpers/moto-limits.js";
-import { ENDPOINTS, motoOverride, parseFailures, unexplained, withDependents } from "../helpers/moto-stack.js";
+import {
+  ENDPOINTS,
+  motoOverride,
+  parseFailures,
+  resourcesUsing,
+  unexplained,
+  withDependents,
+} from "../helpers/moto-stack.js";
 import { type SynthJson, synthCompute } from "../helpers/synth.js";
 
 const synth = synthCompute();
@@ -45,6 +52,30 @@ describe("the override file", () => {
         wait_for_steady_state: false,
       },
     });
+  });
+});
+
+describe("limits that the override leaves alone", () => {
+  it("merges the attributes of an update's lost deployment configuration into ignore_changes, and writes nothing for a looked-up value's form", () => {
+    const override = motoOverride("http://127.0.0.1:1", synth.json, [
+      limit("ecs-update-deployment-configuration"),
+      limit("sqs-queue-url"),
+    ]) as { resource: Record<string, Record<string, { lifecycle: { ignore_changes: string[] } }>> };
+    expect(Object.keys(override.resource)).toEqual(["aws_ecs_service"]);
+    expect(override.resource.aws_ecs_service.worker.lifecycle.ignore_changes).toEqual([
+      "desired_count",
+      "deployment_circuit_breaker",
+      "deployment_maximum_percent",
+      "deployment_minimum_healthy_percent",
+    ]);
+  });
+
+  it("finds what holds the queue URL that the legacy module built and the stack looks up: both task definitions", () => {
+    expect(resourcesUsing(synth.json, "local.analysis_queue_url")).toEqual([
+      "aws_ecs_task_definition.backend",
+      "aws_ecs_task_definition.worker",
+    ]);
+    expect(resourcesUsing(synth.json, "local.analysis_queue")).toEqual([]);
   });
 });
 

@@ -2,10 +2,13 @@
  * The switch-over of docs/migration.md, rehearsed on moto's server as the AWS
  * API: the hand-written HCL module (the legacy fixture) is applied; the
  * legacy-parity synth, put in its place on the same state, plans No changes
- * against what was applied; the default synth then plans exactly the contract
- * (derived from the synth and the applied state, not listed by hand): creates for
- * what the state lacks, a new revision for a task definition and an in-place
- * update of what points at it, no delete; it applies; and plans No changes again.
+ * against what was applied; the default synth then plans exactly the contract:
+ * creates for what the state lacks (derived from the synth and the applied state),
+ * a new revision of the worker's task definition, the in-place updates that
+ * docs/worker-operations.md documents (CHANGED_IN_STATE: the service that points
+ * at the new revision, the task role's trust policy), no delete; it applies (the
+ * legacy revision is deregistered, as the legacy state's skip_destroy says); and
+ * plans No changes again.
  */
 import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,7 +16,7 @@ import { join } from "node:path";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsClients, awsClients } from "../helpers/aws-clients.js";
-import { LEGACY_MODULE, type StateFile } from "../helpers/fixtures.js";
+import { CHANGED_IN_STATE, LEGACY_MODULE, type StateFile } from "../helpers/fixtures.js";
 import { type Moto, motoVersion, startMoto } from "../helpers/moto.js";
 import { type MotoLimit, probeLimits } from "../helpers/moto-limits.js";
 import {
@@ -22,6 +25,8 @@ import {
   MotoStackDir,
   managedAddresses,
   referencesOf,
+  resourcesOf,
+  resourcesUsing,
 } from "../helpers/moto-stack.js";
 import { createPrerequisites, REGION } from "../helpers/prerequisites.js";
 import { note, step } from "../helpers/steps.js";
@@ -89,31 +94,48 @@ describe("switching an applied HCL deployment over, on moto", { timeout: LONG },
   it("plans the legacy-parity synth against the applied state as No changes", async () => {
     const stack = await stackWith(parity, {});
     const plan = await step(TEST, "plan parity synth", () => stack.plan({ all: true }));
-    expect(plan.changes).toEqual({});
+    expect(plan.changes, await stack.explain(plan)).toEqual({});
     expect(plan.code).toBe(0);
   });
 
-  it("plans the default synth as the contract: creates, a new task definition revision, its service updated in place, no delete", async () => {
+  it("plans the default synth as the contract: the creates, the documented updates in place, one new task definition revision, no delete", async () => {
     const stack = await stackWith(current, {});
     const { changes: actions } = await step(TEST, "plan default synth", () => stack.plan({ all: true }));
     const inState = new Set(appliedAddresses(legacyState));
+    const documented = (verdict: string) =>
+      Object.entries(CHANGED_IN_STATE)
+        .filter(([, v]) => v === verdict)
+        .map(([a]) => a)
+        .sort();
 
-    // Creates: exactly what the synth has and the applied state lacks
-    expect(actions.create ?? []).toEqual(managedAddresses(current.json).filter((a) => !inState.has(a)));
-    // Replaced: one task definition (a new revision); state-safety.test.ts shows it is created first
+    // Creates: exactly what the synth has and the applied state lacks (the prerequisites set every
+    // optional input, so each conditional resource has its one instance: a key, a subscription)
+    expect(resourcesOf(actions.create ?? [])).toEqual(managedAddresses(current.json).filter((a) => !inState.has(a)));
+    expect((actions.create ?? []).length).toBe(resourcesOf(actions.create ?? []).length);
+    // On moto only (limit sqs-queue-url): the looked-up queue URL has moto's form, not the one the
+    // legacy module built, so every other task definition that holds it gets a new revision too,
+    // and what points at it an update. The offline plans against AWS's URL form show neither.
+    const byMoto = limits
+      .flatMap((l) => (l.effect.kind === "value-differs" ? resourcesUsing(current.json, l.effect.expression) : []))
+      .filter((a) => inState.has(a) && a.startsWith("aws_ecs_task_definition.") && !documented("replace").includes(a));
+    const pointingAt = (tds: string[]) =>
+      [...inState].filter((a) => referencesOf(current.json, a).some((r) => tds.includes(r))).sort();
+    // Replaced: the worker's task definition (a new revision; state-safety.test.ts shows it is created first)
     const replaced = actions.replace ?? [];
-    expect(replaced.length).toBe(1);
+    expect(replaced).toEqual([...documented("replace"), ...byMoto].sort());
     expect(replaced.every((a) => a.startsWith("aws_ecs_task_definition."))).toBe(true);
     expect(actions.delete ?? []).toEqual([]);
-    // Updated in place: what refers to a replaced task definition, and nothing else
-    const pointing = [...inState].filter((a) => referencesOf(current.json, a).some((r) => replaced.includes(r)));
-    expect(actions.update ?? []).toEqual(pointing);
-    expect(pointing.length).toBe(1);
+    // Updated in place: the documented ones (docs/worker-operations.md, State safety), among them
+    // everything of the state that refers to the replaced task definition
+    expect(actions.update ?? []).toEqual([...new Set([...documented("update"), ...pointingAt(byMoto)])].sort());
+    expect(pointingAt(documented("replace"))).toEqual(["aws_ecs_service.worker"]);
+    expect(actions.update).toEqual(expect.arrayContaining(pointingAt(documented("replace"))));
     expect(Object.keys(actions).sort()).toEqual(["create", "replace", "update"]);
     note(TEST, "default synth against the applied HCL deployment", {
       create: actions.create.length,
       update: actions.update,
       replace: replaced,
+      ...(byMoto.length ? { replacedOnMotoOnly: byMoto, limit: "sqs-queue-url", moto: motoVersion() } : {}),
     });
   });
 
@@ -155,7 +177,7 @@ describe("switching an applied HCL deployment over, on moto", { timeout: LONG },
     });
 
     const again = await step(TEST, "plan after switch-over", () => stack.plan());
-    expect(again.changes).toEqual({});
+    expect(again.changes, await stack.explain(again)).toEqual({});
     expect(again.code).toBe(0);
   });
 });

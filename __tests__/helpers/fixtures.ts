@@ -56,6 +56,21 @@ export function newInstances(config: Parameters<typeof addresses>[0], state: Sta
   return newResources(config, state).flatMap((address) => CONDITIONAL_INSTANCES[address] ?? [address]);
 }
 
+/**
+ * Terraform's verdict on each address of a legacy state that the worker's operations change
+ * (docs/worker-operations.md, *State safety*); every other address of the state is a no-op.
+ * state-safety.test.ts holds the offline plans to it, apply/migration.test.ts the switch-over on moto.
+ */
+export const CHANGED_IN_STATE: Record<string, "update" | "replace"> = {
+  // its own security group, deployment alarm, steady-state wait and the new revision: all in place
+  "aws_ecs_service.worker": "update",
+  // create_before_destroy: the new revision first. The legacy state's skip_destroy = false
+  // deregisters the old revision (INACTIVE) once the new one is in (docs/migration.md)
+  "aws_ecs_task_definition.worker": "replace",
+  // the backend's task role: the trust policy gains the confused-deputy conditions
+  "aws_iam_role.task": "update",
+};
+
 /** The legacy states the stack must plan safely against, each with the inputs it was applied with and its account. */
 export const LEGACY_STATES = [
   {

@@ -16,7 +16,9 @@ import {
   DescribeServicesCommand,
   RegisterTaskDefinitionCommand,
   type Service,
+  UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import type { AwsClients } from "./aws-clients.js";
 
 export interface MotoLimit {
@@ -30,16 +32,21 @@ export interface MotoLimit {
   /**
    * `operation-missing`: moto answers the operation with HTTP 500 "not implemented"; every
    * resource of these types fails to apply (the create itself may have happened), and what
-   * refers to it cannot be applied. `attribute-dropped`: moto accepts the attribute but does
-   * not keep it, so the provider reads back a default and plans an update for ever; the tests
-   * add the attribute to `lifecycle.ignore_changes` in their override file. `argument-set`:
+   * refers to it cannot be applied. `attribute-dropped`: moto accepts the attributes but does
+   * not keep them as AWS does (drops them, or loses them in an update), so the provider reads
+   * back a default and plans an update for ever; the tests add the attributes to
+   * `lifecycle.ignore_changes` in their override file. `argument-set`:
    * an argument that only works against AWS's behaviour (waiting for something moto never
    * does); the override sets it to `value` on the resources whose configuration sets it.
+   * `value-differs`: moto answers a lookup with a value of another form than AWS's; where the
+   * legacy module built that value itself (`expression`, its local), the switch-over changes
+   * what holds it, on moto only (the migration test expects those changes while the limit is there).
    */
   effect:
     | { kind: "operation-missing" }
-    | { kind: "attribute-dropped"; attribute: string }
-    | { kind: "argument-set"; attribute: string; value: unknown };
+    | { kind: "attribute-dropped"; attributes: string[] }
+    | { kind: "argument-set"; attribute: string; value: unknown }
+    | { kind: "value-differs"; expression: string };
   /** What happens, for the docs and the failure messages. */
   description: string;
   /** True while moto still shows the limit. Leaves nothing behind. */
@@ -52,8 +59,15 @@ function notImplemented(error: unknown): boolean {
   return status === 500;
 }
 
-/** An ECS service with the given settings (desired count 0 unless set), described back, then deleted. */
-async function describedBack(aws: AwsClients, settings: Record<string, unknown>): Promise<Service> {
+/**
+ * An ECS service with the given settings (desired count 0 unless set), updated with `update`
+ * if given, described back, then deleted.
+ */
+async function describedBack(
+  aws: AwsClients,
+  settings: Record<string, unknown>,
+  update?: Record<string, unknown>,
+): Promise<Service> {
   const name = `moto-probe-${Math.random().toString(36).slice(2, 10)}`;
   await aws.ecs.send(new CreateClusterCommand({ clusterName: name }));
   const td = await aws.ecs.send(
@@ -71,6 +85,7 @@ async function describedBack(aws: AwsClients, settings: Record<string, unknown>)
     await aws.ecs.send(
       new CreateServiceCommand({ cluster: name, serviceName: name, taskDefinition: arn, desiredCount: 0, ...settings }),
     );
+    if (update) await aws.ecs.send(new UpdateServiceCommand({ cluster: name, service: name, ...update }));
     const described = await aws.ecs.send(new DescribeServicesCommand({ cluster: name, services: [name] }));
     return described.services?.[0] ?? {};
   } finally {
@@ -107,7 +122,7 @@ export const MOTO_LIMITS: MotoLimit[] = [
     service: "ECS",
     operation: "DescribeServices",
     resourceTypes: ["aws_ecs_service"],
-    effect: { kind: "attribute-dropped", attribute: "health_check_grace_period_seconds" },
+    effect: { kind: "attribute-dropped", attributes: ["health_check_grace_period_seconds"] },
     description:
       "moto's CreateService and UpdateService ignore healthCheckGracePeriodSeconds and DescribeServices does not return it, so a service behind a load balancer plans `health_check_grace_period_seconds = 0 -> 60` after every apply.",
     async probe(aws) {
@@ -133,12 +148,51 @@ export const MOTO_LIMITS: MotoLimit[] = [
     service: "ECS",
     operation: "DescribeServices",
     resourceTypes: ["aws_ecs_service"],
-    effect: { kind: "attribute-dropped", attribute: "availability_zone_rebalancing" },
+    effect: { kind: "attribute-dropped", attributes: ["availability_zone_rebalancing"] },
     description:
       'moto\'s CreateService ignores availabilityZoneRebalancing and DescribeServices does not return it, so every service plans `+ availability_zone_rebalancing = "DISABLED"` after every apply.',
     async probe(aws) {
       const service = await describedBack(aws, { availabilityZoneRebalancing: "DISABLED" });
       return service.availabilityZoneRebalancing !== "DISABLED";
+    },
+  },
+  {
+    id: "ecs-update-deployment-configuration",
+    service: "ECS",
+    operation: "UpdateService",
+    resourceTypes: ["aws_ecs_service"],
+    effect: {
+      kind: "attribute-dropped",
+      attributes: ["deployment_circuit_breaker", "deployment_maximum_percent", "deployment_minimum_healthy_percent"],
+    },
+    description:
+      "moto's UpdateService replaces the service's whole deploymentConfiguration with the part an update sends, and DescribeServices returns that; AWS changes only the parts given. The provider sends only what changed: when the switch-over adds the deployment alarms (deploymentConfiguration.alarms), the circuit breaker and the deployment percentages read back empty and 0 and plan again after every apply.",
+    async probe(aws) {
+      const service = await describedBack(
+        aws,
+        { deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100 } },
+        { deploymentConfiguration: { alarms: { alarmNames: ["moto-probe"], enable: true, rollback: true } } },
+      );
+      return service.deploymentConfiguration?.maximumPercent !== 200;
+    },
+  },
+  {
+    id: "sqs-queue-url",
+    service: "SQS",
+    operation: "GetQueueUrl",
+    resourceTypes: ["aws_ecs_task_definition"],
+    effect: { kind: "value-differs", expression: "local.analysis_queue_url" },
+    description:
+      "moto's GetQueueUrl (and CreateQueue) answer with the URL the request came to (http://127.0.0.1:<port>/<account>/<name>); AWS answers https://sqs.<region>.amazonaws.com/<account>/<name>, the form the legacy module builds in local.analysis_queue_url. The stack looks the queue up (data.aws_sqs_queue.analysis), so on moto the switch-over sees another SQS_QUEUE_URL in every container that holds it: the backend's task definition gets a new revision and its service an update too (against AWS's URL, the offline plans show neither: state-safety.test.ts).",
+    async probe(aws) {
+      const name = `moto-probe-${Math.random().toString(36).slice(2, 10)}`;
+      const { QueueUrl } = await aws.sqs.send(new CreateQueueCommand({ QueueName: name }));
+      try {
+        const { QueueUrl: looked } = await aws.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+        return new URL(looked ?? "").host !== `sqs.${await aws.sqs.config.region()}.amazonaws.com`;
+      } finally {
+        await aws.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+      }
     },
   },
 ];

@@ -82,7 +82,7 @@ export function motoOverride(endpoint: string, config: SynthJson, limits: MotoLi
   const resources: Record<string, Record<string, Record<string, unknown>>> = {};
   for (const limit of limits) {
     const effect = limit.effect;
-    if (effect.kind === "operation-missing") continue;
+    if (effect.kind === "operation-missing" || effect.kind === "value-differs") continue;
     for (const type of limit.resourceTypes) {
       for (const [name, body] of Object.entries(config.resource?.[type] ?? {})) {
         resources[type] ??= {};
@@ -97,7 +97,9 @@ export function motoOverride(endpoint: string, config: SynthJson, limits: MotoLi
         const own = (body.lifecycle as { ignore_changes?: string[] } | undefined)?.ignore_changes ?? [];
         block.lifecycle ??= { ignore_changes: [...own] };
         const lifecycle = block.lifecycle as { ignore_changes: string[] };
-        if (!lifecycle.ignore_changes.includes(effect.attribute)) lifecycle.ignore_changes.push(effect.attribute);
+        for (const attribute of effect.attributes) {
+          if (!lifecycle.ignore_changes.includes(attribute)) lifecycle.ignore_changes.push(attribute);
+        }
       }
     }
   }
@@ -128,6 +130,17 @@ export function referencesOf(config: SynthJson, address: string): string[] {
   }
   found.delete(address);
   return [...found].sort();
+}
+
+/** Managed resources whose body uses an expression (`local.analysis_queue_url`), sorted. */
+export function resourcesUsing(config: SynthJson, expression: string): string[] {
+  const pattern = new RegExp(`\\b${expression.replace(/\./g, "\\.")}\\b`);
+  return managedAddresses(config).filter((address) => {
+    const [type, name] = address.split(".");
+    const body = { ...config.resource?.[type]?.[name] };
+    delete body["//"];
+    return pattern.test(JSON.stringify(body));
+  });
 }
 
 /** The roots and every managed resource that refers to one of them, directly or not. */
@@ -316,6 +329,11 @@ export class MotoStackDir {
     return { code: result.code, changes, summary };
   }
 
+  /** What the last plan changes (describeChanges), read only when it changes something: for failure messages. */
+  async explain(plan: { code: number }): Promise<string> {
+    return plan.code === 0 ? "" : describeChanges(await this.showPlan());
+  }
+
   /** `terraform show -json tfplan`: the last plan in full. */
   async showPlan(): Promise<TerraformPlanJson> {
     return JSON.parse((await this.runOk("show", "-json", "tfplan")).stdout) as TerraformPlanJson;
@@ -348,6 +366,48 @@ export function appliedAddresses(state: StateFile): string[] {
     .filter((r) => r.instances.some((i) => (i as { status?: string }).status !== "tainted"))
     .map((r) => `${r.type}.${r.name}`)
     .sort();
+}
+
+/** The resource of an instance address: `aws_sns_topic.alarms[0]` -> `aws_sns_topic.alarms`. */
+export function resourceOf(address: string): string {
+  return address.replace(/\[[^\]]*\]$/, "");
+}
+
+/** The resources of instance addresses (a plan's, `count` and `for_each` ones included), distinct, sorted. */
+export function resourcesOf(addresses: string[]): string[] {
+  return [...new Set(addresses.map(resourceOf))].sort();
+}
+
+/** Every instance of a state as `terraform state list` names it (`[0]`, `["key"]`), data sources included, sorted. */
+export function instanceAddresses(state: StateFile): string[] {
+  return state.resources
+    .flatMap((r) => {
+      const base = r.mode === "data" ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`;
+      return r.instances.map((i) => (i.index_key === undefined ? base : `${base}[${JSON.stringify(i.index_key)}]`));
+    })
+    .sort();
+}
+
+/**
+ * What a plan changes, per managed address: the action and each changed attribute with its
+ * value before and after (`(known after apply)` for unknown ones). For failure messages.
+ */
+export function describeChanges(plan: TerraformPlanJson): string {
+  const lines: string[] = [];
+  for (const rc of plan.resource_changes ?? []) {
+    const action = rc.change.actions.join(",");
+    if (rc.mode !== "managed" || action === "no-op") continue;
+    lines.push(`${action} ${rc.address}`);
+    const before = (rc.change.before ?? {}) as Record<string, unknown>;
+    const after = (rc.change.after ?? {}) as Record<string, unknown>;
+    const unknown = (rc.change.after_unknown ?? {}) as Record<string, unknown>;
+    for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+      const [was, is] = [JSON.stringify(before[key] ?? null), JSON.stringify(after[key] ?? null)];
+      if (unknown[key] === true) lines.push(`  ${key}: ${was} -> (known after apply)`);
+      else if (was !== is) lines.push(`  ${key}: ${was} -> ${is}`);
+    }
+  }
+  return lines.join("\n");
 }
 
 /** `{ "<actions>": [addresses] }` of a plan's managed resources, no-ops left out. */

@@ -3,13 +3,18 @@
  * created on the emulator through the AWS SDK as the platform's other modules
  * create them: a VPC with two private subnets, the load balancer's security group
  * and target group, the analysis queue with its dead-letter queue and redrive
- * policy, the videos bucket and the database URL secret.
+ * policy, the videos bucket and the database URL secret; and what the optional
+ * inputs name, so that every conditional resource of the stack is applied too:
+ * a customer managed KMS key (as if it encrypted the bucket and the queues:
+ * `video_pipeline_kms_key_arns`) and on-call's queue, subscribed to the stack's
+ * alarm topic (`alarm_subscriptions`, protocol sqs).
  *
  * The inputs are production's (`prod.tfvars`): names, images; only the ids and
  * ARNs are the emulator's.
  */
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand } from "@aws-sdk/client-ec2";
 import { CreateTargetGroupCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CreateKeyCommand } from "@aws-sdk/client-kms";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
@@ -24,6 +29,8 @@ export const WORKER_IMAGE = "123456789012.dkr.ecr.us-east-2.amazonaws.com/cricks
 export const BACKEND_IMAGE = "123456789012.dkr.ecr.us-east-2.amazonaws.com/cricksy-ai-backend:2025-12-20.1";
 /** What the secret holds: a URL of the form the backend's drivers use. */
 export const DATABASE_URL = "postgresql://cricksy:not-a-secret@db.internal:5432/cricksy";
+/** On-call's queue: the alarm topic's one subscriber (an SQS subscription). */
+export const ONCALL_QUEUE_NAME = `${PROJECT}-oncall-pages`;
 /** Receives before a job goes to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 3;
 
@@ -35,6 +42,11 @@ export interface Prerequisites {
   queueUrl: string;
   dlqUrl: string;
   secretArn: string;
+  /** The customer managed key that the bucket and the queues would be encrypted with. */
+  kmsKeyArn: string;
+  /** On-call's queue, subscribed to the alarm topic. */
+  oncallQueueUrl: string;
+  oncallQueueArn: string;
   /** The stack's inputs for these resources (a tfvars file in JSON). */
   tfvars: Record<string, unknown>;
 }
@@ -102,12 +114,24 @@ export async function createPrerequisites(aws: AwsClients): Promise<Prerequisite
   const secret = aws.secrets.send(
     new CreateSecretCommand({ Name: `${PROJECT}/prod/database-url`, SecretString: DATABASE_URL }),
   );
-  const [net, q, , s] = await Promise.all([network, queues, bucket, secret]);
+  const key = aws.kms.send(new CreateKeyCommand({ Description: `${BUCKET} and the analysis queues` }));
+  const oncall = (async () => {
+    const created = await aws.sqs.send(new CreateQueueCommand({ QueueName: ONCALL_QUEUE_NAME }));
+    const url = must(created.QueueUrl, "on-call queue URL");
+    const attributes = await aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
+    );
+    return { oncallQueueUrl: url, oncallQueueArn: must(attributes.Attributes?.QueueArn, "on-call queue ARN") };
+  })();
+  const [net, q, , s, k, o] = await Promise.all([network, queues, bucket, secret, key, oncall]);
   const secretArn = must(s.ARN, "secret ARN");
+  const kmsKeyArn = must(k.KeyMetadata?.Arn, "KMS key ARN");
   return {
     ...net,
     ...q,
+    ...o,
     secretArn,
+    kmsKeyArn,
     tfvars: {
       aws_region: REGION,
       project_name: PROJECT,
@@ -120,6 +144,8 @@ export async function createPrerequisites(aws: AwsClients): Promise<Prerequisite
       videos_bucket_name: BUCKET,
       analysis_queue_name: QUEUE_NAME,
       database_url_secret_arn: secretArn,
+      video_pipeline_kms_key_arns: [kmsKeyArn],
+      alarm_subscriptions: [{ protocol: "sqs", endpoint: o.oncallQueueArn }],
     },
   };
 }
