@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { AwsCall } from "../tools/lib/terraform/aws-responder.js";
 import { effectiveChanges, type PlanResult, type TerraformPlanJson } from "../tools/lib/terraform/plan.js";
 import {
+  CHANGED_IN_STATE,
   INPUT_SETS,
   LEGACY_STATE,
   LEGACY_STATES,
@@ -15,12 +16,15 @@ import { type Synthesized, synthCompute } from "./helpers/synth.js";
 /**
  * The switch-over from the hand-written module: the stack in legacy-parity mode
  * (workerOperations: false, CRICKSY_LEGACY_PARITY=1 for the app) is its exact
- * equivalent. The default stack's changes are pinned down in state-safety.test.ts.
+ * equivalent. The default stack's changes are pinned down in state-safety.test.ts; the
+ * resources it leaves alone plan here as the hand-written module plans them.
  */
 let synth: Synthesized;
+let defaultSynth: Synthesized;
 const plans = offlinePlans();
 beforeAll(() => {
   synth = synthCompute({ workerOperations: false });
+  defaultSynth = synthCompute();
 });
 
 describe("plan against the legacy production state", () => {
@@ -92,14 +96,28 @@ describe("plan against the second legacy state (qa.tfstate)", () => {
 describe.each(INPUT_SETS)("same plan as the hand-written module for $name", ({ varFile, accountId }) => {
   let ours: TerraformPlanJson;
   let legacy: TerraformPlanJson;
+  let operations: TerraformPlanJson;
   beforeAll(async () => {
-    ({ ours, legacy } = await plans.besideLegacyModule(synth.file, { varFile, accountId }));
+    // the default stack too, planned beside the hand-written module's plan that this file makes anyway
+    [{ ours, legacy }, operations] = await Promise.all([
+      plans.besideLegacyModule(synth.file, { varFile, accountId }),
+      plans.plan({ configFile: defaultSynth.file, varFile, accountId }).then((p) => planJson(p.result)),
+    ]);
   });
 
   it("plans the same resources with the same values", () => {
     const legacyValues = plannedValues(legacy);
     expect(Object.keys(legacyValues).sort()).toEqual(stateAddresses(readState(), "managed"));
     expect(plannedValues(ours)).toEqual(legacyValues);
+  });
+
+  it("the default stack plans the resources its worker operations leave alone with the hand-written module's values", () => {
+    // (what the operations change, CHANGED_IN_STATE, is pinned down in state-safety.test.ts)
+    const unchanged = stateAddresses(readState(), "managed").filter((a) => !(a in CHANGED_IN_STATE));
+    const untouched = (r: { address: string }) => unchanged.includes(r.address);
+    const legacyValues = plannedValues(legacy, untouched);
+    expect(Object.keys(legacyValues).sort()).toEqual(unchanged);
+    expect(plannedValues(operations, untouched)).toEqual(legacyValues);
   });
 
   it("leaves the same attributes unknown until apply", () => {

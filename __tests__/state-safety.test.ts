@@ -13,13 +13,12 @@ import type { ResourceChange, TerraformPlanJson } from "../tools/lib/terraform/p
 import {
   CHANGED_IN_STATE,
   CONDITIONAL_INSTANCES,
-  INPUT_SETS,
   LEGACY_STATES,
   newInstances,
   readState,
   stateAddresses,
 } from "./helpers/fixtures.js";
-import { changeOf, offlinePlans, planJson, plannedValues, verdicts } from "./helpers/plan.js";
+import { changeOf, offlinePlans, planJson, verdicts } from "./helpers/plan.js";
 import { type Synthesized, synthCompute } from "./helpers/synth.js";
 
 let synth: Synthesized;
@@ -146,14 +145,5 @@ describe.each(LEGACY_STATES)("plan of the default stack against the legacy state
   });
 });
 
-/** Resources the worker's operations leave alone plan exactly as the hand-written module plans them. */
-describe.each(INPUT_SETS)("the default stack beside the hand-written module, for $name", ({ varFile, accountId }) => {
-  it("plans the untouched resources with the hand-written module's values", async () => {
-    const unchanged = stateAddresses(readState(), "managed").filter((a) => !(a in CHANGED_IN_STATE));
-    const { ours, legacy } = await plans.besideLegacyModule(synth.file, { varFile, accountId });
-    const untouched = (r: { address: string }) => unchanged.includes(r.address);
-    const legacyValues = plannedValues(legacy, untouched);
-    expect(Object.keys(legacyValues).sort()).toEqual(unchanged);
-    expect(plannedValues(ours, untouched)).toEqual(legacyValues);
-  });
-});
+// The resources the worker's operations leave alone plan as the hand-written module plans them:
+// legacy-parity.test.ts, beside the hand-written module's plans it makes anyway.
