@@ -6,19 +6,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ContainerDefinition } from "../stacks/constructs/container-definition.js";
 import { PROJECT_ROOT } from "../tools/lib/project.js";
 import { decodeJsonencode } from "../tools/lib/stack/hcl.js";
 import { WORKER_CONTRACT as CONTRACT } from "../worker-src/src/contract.js";
 import { createLogger } from "../worker-src/src/logger.js";
 import { emitJobMetrics } from "../worker-src/src/metrics.js";
 import { type SynthJson, synthCompute } from "./helpers/synth.js";
-
-interface ContainerDefinition {
-  environment: { name: string; value: string }[];
-  stopTimeout?: number;
-  healthCheck?: { command: string[]; interval: number; timeout: number; retries: number; startPeriod: number };
-  mountPoints?: { sourceVolume: string; containerPath: string }[];
-}
 
 let json: SynthJson;
 let worker: ContainerDefinition;

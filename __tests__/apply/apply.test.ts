@@ -10,7 +10,6 @@
  * What moto cannot do is named in helpers/moto-limits.ts (and the docs), probed
  * first, and worked around only while it is there; the rest is applied and checked.
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +23,7 @@ import { DescribeSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, PublishCommand } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runProcess } from "../../tools/lib/cli/process.js";
 import { PROJECT_ROOT } from "../../tools/lib/project.js";
 import { WORKER_CONTRACT } from "../../worker-src/src/contract.js";
 import { containerDefinitions, startWorker, taskEnvironment } from "../helpers/applied-worker.js";
@@ -62,12 +62,10 @@ let outdir: string;
 let stack: MotoStackDir;
 let work: string | undefined;
 
-function exec(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
-  return new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(command, args, { ...options, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}` }),
-    );
-  });
+/** A program's exit code and its output (stdout, then stderr), through the tools' one process runner. */
+async function exec(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
+  const result = await runProcess(command, args, options);
+  return { code: result.code, output: `${result.stdout}${result.stderr}` };
 }
 
 beforeAll(async () => {

@@ -63,6 +63,21 @@ export interface WorkerAutoscalingProps extends WorkerScalingSettings {
   readonly tags?: Tags;
 }
 
+/** The queue's visible messages per minute (id `visible`), an input of the queries below. */
+function visibleMessagesQuery(queue: AnalysisQueue): CloudwatchMetricAlarmMetricQuery {
+  return {
+    id: "visible",
+    metric: {
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: queue.name },
+      stat: "Maximum",
+      period: 60,
+    },
+    returnData: false,
+  };
+}
+
 /**
  * The queries that say "jobs wait and no worker runs": the queue's visible
  * messages and the service's running tasks (Container Insights), as 1 or 0, for the
@@ -76,17 +91,7 @@ export function backlogWithoutWorkersQuery(
   service: EcsService,
 ): CloudwatchMetricAlarmMetricQuery[] {
   return [
-    {
-      id: "visible",
-      metric: {
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: queue.name },
-        stat: "Maximum",
-        period: 60,
-      },
-      returnData: false,
-    },
+    visibleMessagesQuery(queue),
     {
       id: "running",
       metric: {
@@ -120,17 +125,7 @@ export function scaleFromZeroQuery(
   service: EcsService,
 ): CloudwatchMetricAlarmMetricQuery[] {
   return [
-    {
-      id: "visible",
-      metric: {
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: queue.name },
-        stat: "Maximum",
-        period: 60,
-      },
-      returnData: false,
-    },
+    visibleMessagesQuery(queue),
     {
       id: "desired",
       metric: {

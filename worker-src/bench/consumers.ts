@@ -23,23 +23,50 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer as SqsConsumer } from "sqs-consumer";
 import { analyseVideo } from "../dist/analysis.js";
 import { Consumer } from "../dist/consumer.js";
 import { createLogger } from "../dist/logger.js";
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at > 0 ? Number(process.argv[at + 1]) : fallback;
+const USAGE = `Usage: npm --prefix worker-src run bench [-- --messages N --rounds N]
+
+Throughput of the worker's consumer loop against sqs-consumer on fauxqs, side by side,
+and the analysis' cost per second of video.
+
+  --messages N   messages per configuration of the trivial handler (default 2000)
+  --rounds N     rounds per configuration; the table shows medians (default 3)
+  -h, --help     this text`;
+
+function parsed() {
+  try {
+    return parseArgs({
+      options: { messages: { type: "string" }, rounds: { type: "string" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(1);
+  }
+}
+const args = parsed();
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+function wholeNumber(name: "messages" | "rounds", fallback: number): number {
+  const given = args[name];
+  const value = given === undefined ? fallback : Number(given);
   if (!Number.isInteger(value) || value < 1) {
-    console.error(`--${name} needs a whole number >= 1`);
+    console.error(`--${name} must be a whole number >= 1, got "${given}": give e.g. --${name} ${fallback}`);
     process.exit(1);
   }
   return value;
 }
-const N = flag("messages", 2000);
-const ROUNDS = flag("rounds", 3);
+const N = wholeNumber("messages", 2000);
+const ROUNDS = wholeNumber("rounds", 3);
 const CONCURRENCY = [1, 10, 50];
 
 const emulator = spawn(process.execPath, [new URL("./emulator-process.ts", import.meta.url).pathname], {

@@ -9,6 +9,9 @@ import { WORKER_CONTRACT } from "./contract.js";
 import { maskSecrets } from "./logger.js";
 import type { TaskSize } from "./task-size.js";
 
+/** The variables the stack sets: their names come from the contract, as the stack reads them. */
+const ENV = WORKER_CONTRACT.env;
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -123,23 +126,23 @@ export function defaultConcurrency(size: TaskSize): number {
 }
 
 export function loadConfig(env: Env, taskSize: TaskSize): Config {
-  const queueUrl = required(env, "SQS_QUEUE_URL", "set it to the analysis queue's URL");
-  const queuePath = url("SQS_QUEUE_URL", queueUrl, ["https:", "http:"]).pathname.split("/").filter(Boolean);
+  const queueUrl = required(env, ENV.queueUrl, "set it to the analysis queue's URL");
+  const queuePath = url(ENV.queueUrl, queueUrl, ["https:", "http:"]).pathname.split("/").filter(Boolean);
   if (queuePath.length !== 2 || !/^\d{12}$/.test(queuePath[0])) {
     throw new ConfigError(
-      "SQS_QUEUE_URL",
+      ENV.queueUrl,
       `must look like https://sqs.<region>.amazonaws.com/<account id>/<queue name>, got "${echo(queueUrl)}"`,
     );
   }
 
-  const bucket = required(env, "S3_BUCKET", "set it to the videos bucket's name");
+  const bucket = required(env, ENV.bucket, "set it to the videos bucket's name");
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new ConfigError("S3_BUCKET", `must be a bucket name (3-63 of a-z 0-9 . -), got "${echo(bucket)}"`);
+    throw new ConfigError(ENV.bucket, `must be a bucket name (3-63 of a-z 0-9 . -), got "${echo(bucket)}"`);
   }
 
-  const region = required(env, "AWS_REGION", "set it to the queue's and bucket's region, e.g. us-east-2");
+  const region = required(env, ENV.region, "set it to the queue's and bucket's region, e.g. us-east-2");
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new ConfigError("AWS_REGION", `must be a region name such as us-east-2, got "${echo(region)}"`);
+    throw new ConfigError(ENV.region, `must be a region name such as us-east-2, got "${echo(region)}"`);
   }
 
   const environment = optional(env, WORKER_CONTRACT.env.environment);
@@ -161,7 +164,7 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
   const visibilityTimeoutS = integer(env, "WORKER_VISIBILITY_TIMEOUT_S", 60, 2, SQS_MAX_VISIBILITY_S);
   const shutdownGraceS = integer(
     env,
-    "WORKER_SHUTDOWN_GRACE_S",
+    ENV.shutdownGraceS,
     WORKER_CONTRACT.stop.shutdownGraceS,
     0,
     ECS_MAX_STOP_TIMEOUT_S - 5,
@@ -214,7 +217,7 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
       ffprobe: optional(env, "WORKER_FFPROBE") ?? "ffprobe",
     },
     thumbnails: integer(env, "WORKER_THUMBNAILS", 3, 0, 20),
-    metricsNamespace: optional(env, "WORKER_METRICS_NAMESPACE") ?? WORKER_CONTRACT.metrics.namespace,
+    metricsNamespace: optional(env, ENV.metricsNamespace) ?? WORKER_CONTRACT.metrics.namespace,
     ecsAgentUri,
     healthFile: optional(env, WORKER_CONTRACT.env.healthFile) ?? join(scratchDir, "worker-health"),
     logLevel: logLevel as Config["logLevel"],
