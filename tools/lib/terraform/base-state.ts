@@ -1,0 +1,399 @@
+/**
+ * A state that stands for a configuration nobody applied: what `terraform
+ * state pull` would give after applying it, with stand-ins (stand-ins.ts) for
+ * what only AWS knows. Terraform builds it, in three steps:
+ *
+ * 1. `inlineReferences`: a copy of the configuration in which every reference
+ *    to a managed resource's attribute is replaced by that attribute's value:
+ *    its expression where the configuration sets it, its stand-in where it is
+ *    computed. Nothing then waits for a resource, so a plan of the copy against
+ *    an empty state knows every value but the resources' own computed ones, and
+ *    reads every data source (Terraform defers a data source that depends on a
+ *    resource with pending changes).
+ * 2. `stateFromPlan`: that plan's values, its unknowns filled with stand-ins
+ *    (the same ones the references were given), as a state (format 4).
+ * 3. The caller plans the real configuration against it: "No changes" proves
+ *    the state stands for it. Otherwise `mergePlan` takes the plan's known
+ *    values into the state and the caller plans again (a few rounds at most).
+ */
+import { createHash } from "node:crypto";
+import type { Json, StackJson } from "../stack/read.js";
+import type { StateFile, StateResource } from "../state/read.js";
+import type { TerraformPlanJson } from "./plan.js";
+import type { BlockSchema, ProviderSchemas } from "./schema.js";
+import { type StandInContext, standInFor } from "./stand-ins.js";
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Blocks of a synthesized stack whose strings may hold references (not `terraform`, `variable`, `moved`...). */
+const EVALUATED = ["resource", "data", "output", "locals", "provider", "module"] as const;
+/** Keys inside a resource or data block that are not expressions to rewrite. */
+const NOT_EXPRESSIONS = new Set(["//", "lifecycle", "provisioner", "connection", "depends_on", "provider"]);
+
+/** `${ ... }` interpolations of a template string: [start, end) of each, braces and quotes balanced. */
+function interpolations(text: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const at = text.indexOf("${", i);
+    if (at < 0) break;
+    if (at > 0 && text[at - 1] === "$") {
+      i = at + 2; // $${ is a literal ${
+      continue;
+    }
+    let depth = 0;
+    let quoted = false;
+    let j = at + 1;
+    for (; j < text.length; j++) {
+      const c = text[j];
+      if (quoted) {
+        if (c === "\\") j++;
+        else if (c === '"') quoted = false;
+        continue;
+      }
+      if (c === '"') quoted = true;
+      else if (c === "{") depth++;
+      else if (c === "}") {
+        depth--;
+        if (depth === 0) break;
+      }
+    }
+    if (j >= text.length) break;
+    out.push({ start: at, end: j + 1 });
+    i = j + 1;
+  }
+  return out;
+}
+
+const TRAVERSAL =
+  /(?<![\w.-])([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][\w-]*)\.([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[[^\]]*\])*)/g;
+
+export interface InlineResult {
+  json: StackJson;
+  /** The references replaced, `aws_iam_role.task.arn` → how. */
+  replaced: Map<string, "expression" | "stand-in" | "null">;
+}
+
+/**
+ * The configuration with every reference to a managed resource's attribute replaced by its value
+ * (see the module's comment); data sources lose the managed resources of their `depends_on`.
+ */
+export function inlineReferences(stack: StackJson, schemas: ProviderSchemas, ctx: StandInContext): InlineResult {
+  const resources = new Map<string, { type: string; name: string; block: Record<string, Json> }>();
+  for (const [type, byName] of Object.entries(stack.resource ?? {})) {
+    for (const [name, block] of Object.entries(byName ?? {})) {
+      if (isObject(block)) resources.set(`${type}.${name}`, { type, name, block: block as Record<string, Json> });
+    }
+  }
+  const replaced = new Map<string, "expression" | "stand-in" | "null">();
+  const resolving = new Set<string>();
+
+  /** The value of `type.name.attribute` for a plan that creates everything, or undefined to keep the reference. */
+  const valueOf = (key: string, attribute: string): { value: Json } | undefined => {
+    const resource = resources.get(key);
+    if (!resource || resource.block.count !== undefined || resource.block.for_each !== undefined) return undefined;
+    const ref = `${key}.${attribute}`;
+    if (resolving.has(ref)) return undefined;
+    const schema = schemas[resource.type]?.block;
+    if (attribute in resource.block && !NOT_EXPRESSIONS.has(attribute)) {
+      resolving.add(ref);
+      try {
+        replaced.set(ref, "expression");
+        return { value: rewrite(resource.block[attribute]) };
+      } finally {
+        resolving.delete(ref);
+      }
+    }
+    const spec = schema?.attributes[attribute];
+    if (!spec) return undefined;
+    if (!spec.computed) {
+      replaced.set(ref, "null");
+      return { value: null };
+    }
+    const knownName = attribute === "id" && "name" in resource.block ? valueOf(key, "name")?.value : undefined;
+    replaced.set(ref, "stand-in");
+    return {
+      value: standInFor({ type: resource.type, name: resource.name, knownName }, [attribute], schema, ctx) as Json,
+    };
+  };
+
+  /** An interpolation's expression with each resource traversal replaced (HCL text). */
+  const rewriteExpression = (expression: string): string =>
+    expression.replace(TRAVERSAL, (match, type: string, name: string, attribute: string, rest: string) => {
+      const found = valueOf(`${type}.${name}`, attribute);
+      if (!found) return match;
+      return `(${JSON.stringify(found.value)})${rest}`;
+    });
+
+  const rewriteString = (text: string): Json => {
+    const spans = interpolations(text);
+    if (spans.length === 0) return text;
+    // The whole string is one reference: its value, whatever its type (as Terraform's JSON syntax reads it).
+    if (spans.length === 1 && spans[0].start === 0 && spans[0].end === text.length) {
+      const inner = text.slice(2, -1).trim();
+      const whole = new RegExp(`^${TRAVERSAL.source}$`).exec(inner);
+      if (whole && !whole[4]) {
+        const found = valueOf(`${whole[1]}.${whole[2]}`, whole[3]);
+        if (found) return found.value;
+      }
+    }
+    let out = "";
+    let last = 0;
+    for (const { start, end } of spans) {
+      out += text.slice(last, start);
+      const inner = text.slice(start + 2, end - 1);
+      const whole = new RegExp(`^\\s*${TRAVERSAL.source}\\s*$`).exec(inner);
+      const found = whole && !whole[4] ? valueOf(`${whole[1]}.${whole[2]}`, whole[3]) : undefined;
+      // A string value spliced into the template keeps its own interpolations.
+      if (found && typeof found.value === "string") out += found.value;
+      else out += `\${${rewriteExpression(inner)}}`;
+      last = end;
+    }
+    return out + text.slice(last);
+  };
+
+  const rewrite = (value: Json): Json => {
+    if (typeof value === "string") return rewriteString(value);
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v as Json)]));
+    return value;
+  };
+
+  const rewriteBlock = (block: Json): Json =>
+    isObject(block)
+      ? Object.fromEntries(
+          Object.entries(block).map(([k, v]) => [k, NOT_EXPRESSIONS.has(k) ? (v as Json) : rewrite(v as Json)]),
+        )
+      : block;
+
+  const json = structuredClone(stack) as Record<string, Json>;
+  for (const section of EVALUATED) {
+    const blocks = json[section];
+    if (!isObject(blocks)) continue;
+    if (section === "resource" || section === "data") {
+      for (const byName of Object.values(blocks)) {
+        if (!isObject(byName)) continue;
+        for (const [name, block] of Object.entries(byName)) {
+          const next = rewriteBlock(block as Json) as Record<string, Json>;
+          if (section === "data" && Array.isArray(next.depends_on)) {
+            next.depends_on = next.depends_on.filter(
+              (d) => typeof d !== "string" || !resources.has(d.replace(/^\$\{|\}$/g, "")),
+            );
+          }
+          byName[name] = next;
+        }
+      }
+    } else if (section === "locals") {
+      json.locals = rewrite(blocks as Json);
+    } else {
+      for (const [name, block] of Object.entries(blocks)) {
+        blocks[name] = Array.isArray(block) ? block.map(rewriteBlock) : rewriteBlock(block as Json);
+      }
+    }
+  }
+  return { json: json as StackJson, replaced };
+}
+
+/** Attribute paths of a value that are true in a plan's `after_unknown` (or `after_sensitive`). */
+function truePaths(marks: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (marks === true) return [path];
+  if (Array.isArray(marks)) return marks.flatMap((m, i) => truePaths(m, [...path, i]));
+  if (isObject(marks)) return Object.entries(marks).flatMap(([k, m]) => truePaths(m, [...path, k]));
+  return [];
+}
+
+/** `after` with every unknown filled: from `previous` where it has a value there, else with a stand-in. */
+function fill(
+  after: unknown,
+  unknown: unknown,
+  resource: { type: string; name: string },
+  schema: BlockSchema | undefined,
+  ctx: StandInContext,
+  previous?: unknown,
+): { value: Record<string, unknown>; standIns: string[] } {
+  const value = structuredClone(isObject(after) ? after : {}) as Record<string, unknown>;
+  const standIns: string[] = [];
+  const paths = truePaths(unknown).sort((a, b) => a.length - b.length);
+  // `id` first: other stand-ins do not depend on it, but the name-form id needs the name.
+  for (const path of paths) {
+    const before = getPath(previous, path);
+    let filled: unknown;
+    if (before !== undefined) filled = before;
+    else {
+      const names = path.filter((p): p is string => typeof p === "string");
+      filled = standInFor({ ...resource, knownName: value.name }, names, schema, ctx);
+      standIns.push(pathText(path));
+    }
+    setPath(value, path, filled);
+  }
+  return { value, standIns };
+}
+
+const pathText = (path: (string | number)[]) =>
+  path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+
+function getPath(value: unknown, path: (string | number)[]): unknown {
+  let current = value;
+  for (const step of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string | number, unknown>)[step];
+  }
+  return current === null ? undefined : current;
+}
+
+function setPath(value: Record<string, unknown>, path: (string | number)[], next: unknown): void {
+  let current: Record<string | number, unknown> = value;
+  for (let i = 0; i < path.length - 1; i++) {
+    const step = path[i];
+    if (current[step] === null || typeof current[step] !== "object") {
+      current[step] = typeof path[i + 1] === "number" ? [] : {};
+    }
+    current = current[step] as Record<string | number, unknown>;
+  }
+  current[path[path.length - 1]] = next;
+}
+
+/** A state's `sensitive_attributes`: the paths that `after_sensitive` marks, as Terraform writes them. */
+function sensitivePaths(marks: unknown): { type: string; value: string | number }[][] {
+  return truePaths(marks).map((path) =>
+    path.map((step) => (typeof step === "number" ? { type: "index", value: step } : { type: "get_attr", value: step })),
+  );
+}
+
+export interface StandInState {
+  state: StateFile;
+  /** Per address, the attribute paths that hold stand-ins (values only AWS would know). */
+  standIns: Record<string, string[]>;
+}
+
+const providerOf = (name: string, configKey?: string) => {
+  const alias = configKey?.includes(".") ? `.${configKey.split(".").slice(1).join(".")}` : "";
+  return `provider["${name}"]${alias}`;
+};
+
+/**
+ * The state that a plan's planned values stand for: every managed resource it creates, with its
+ * values, and stand-ins where Terraform says "known after apply"; the outputs it knows.
+ */
+export function stateFromPlan(
+  plan: TerraformPlanJson,
+  schemas: ProviderSchemas,
+  ctx: StandInContext,
+  lineageSeed: string,
+): StandInState {
+  const configKeys = new Map(
+    (plan.configuration?.root_module.resources ?? []).map((r) => [
+      r.address,
+      (r as { provider_config_key?: string }).provider_config_key,
+    ]),
+  );
+  const versions = new Map(
+    (plan.planned_values?.root_module.resources ?? []).map((r) => [
+      r.address,
+      (r as { schema_version?: number }).schema_version,
+    ]),
+  );
+  const byResource = new Map<string, StateResource>();
+  const standIns: Record<string, string[]> = {};
+  for (const rc of plan.resource_changes ?? []) {
+    if (rc.mode !== "managed" || !rc.change.actions.includes("create")) continue;
+    const schema = schemas[rc.type];
+    const filled = fill(rc.change.after, rc.change.after_unknown, rc, schema?.block, ctx);
+    if (filled.standIns.length) standIns[rc.address] = filled.standIns;
+    const module = (rc as { module_address?: string }).module_address;
+    const key = `${module ?? ""}|${rc.type}|${rc.name}`;
+    const base = rc.address.replace(/\[[^\]]*\]$/, "");
+    let resource = byResource.get(key);
+    if (!resource) {
+      resource = {
+        ...(module ? { module } : {}),
+        mode: "managed",
+        type: rc.type,
+        name: rc.name,
+        provider: providerOf(
+          (rc as { provider_name?: string }).provider_name ?? "registry.terraform.io/hashicorp/aws",
+          configKeys.get(base),
+        ),
+        instances: [],
+      };
+      byResource.set(key, resource);
+    }
+    const index = (rc as { index?: string | number }).index;
+    resource.instances.push({
+      ...(index !== undefined ? { index_key: index } : {}),
+      schema_version: versions.get(rc.address) ?? schema?.version ?? 0,
+      attributes: filled.value,
+      sensitive_attributes: sensitivePaths((rc.change as { after_sensitive?: unknown }).after_sensitive),
+    } as StateResource["instances"][number]);
+  }
+  const outputs: NonNullable<StateFile["outputs"]> = {};
+  for (const [name, output] of Object.entries(plan.planned_values?.outputs ?? {})) {
+    const o = output as { value?: unknown; type?: unknown; sensitive?: boolean };
+    if ("value" in o && o.type !== undefined) outputs[name] = { value: o.value, type: o.type, sensitive: o.sensitive };
+  }
+  const hash = createHash("sha256").update(lineageSeed).digest("hex");
+  const lineage = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-4${hash.slice(13, 16)}-8${hash.slice(17, 20)}-${hash.slice(20, 32)}`;
+  return {
+    state: {
+      version: 4,
+      terraform_version: (plan as { terraform_version?: string }).terraform_version ?? "1.9.0",
+      serial: 1,
+      lineage,
+      outputs,
+      resources: [...byResource.values()].sort((a, b) => `${a.type}.${a.name}`.localeCompare(`${b.type}.${b.name}`)),
+    },
+    standIns,
+  };
+}
+
+/**
+ * A state updated with what a plan against it knows: for each resource the plan changes, its planned
+ * values (its unknowns keep the state's values, or get stand-ins); the outputs the plan changes.
+ * Used when the configuration does not yet plan "No changes" against a stand-in state.
+ */
+export function mergePlan(
+  current: StandInState,
+  plan: TerraformPlanJson,
+  schemas: ProviderSchemas,
+  ctx: StandInContext,
+): StandInState {
+  const state = structuredClone(current.state);
+  const standIns = structuredClone(current.standIns);
+  const instanceOf = (address: string) => {
+    for (const r of state.resources) {
+      for (const instance of r.instances) {
+        const key = instance.index_key === undefined ? "" : `[${JSON.stringify(instance.index_key)}]`;
+        if (`${r.module ? `${r.module}.` : ""}${r.type}.${r.name}${key}` === address) return instance;
+      }
+    }
+    return undefined;
+  };
+  for (const rc of plan.resource_changes ?? []) {
+    if (rc.mode !== "managed" || rc.change.actions.join() === "no-op") continue;
+    const instance = instanceOf(rc.address);
+    if (!instance) continue;
+    const filled = fill(
+      rc.change.after,
+      rc.change.after_unknown,
+      rc,
+      schemas[rc.type]?.block,
+      ctx,
+      instance.attributes,
+    );
+    instance.attributes = filled.value;
+    if (filled.standIns.length)
+      standIns[rc.address] = [...new Set([...(standIns[rc.address] ?? []), ...filled.standIns])];
+  }
+  for (const [name, change] of Object.entries(plan.output_changes ?? {})) {
+    const c = change as { actions: string[]; after?: unknown; after_unknown?: unknown };
+    if (c.actions.join() === "no-op" || c.after_unknown === true) continue;
+    if (c.actions.includes("delete") && !c.actions.includes("create")) {
+      delete state.outputs?.[name];
+      continue;
+    }
+    const type = (plan.planned_values?.outputs?.[name] as { type?: unknown } | undefined)?.type;
+    if (type !== undefined) state.outputs = { ...state.outputs, [name]: { value: c.after, type } };
+  }
+  state.serial = (state.serial ?? 1) + 1;
+  return { state, standIns };
+}
