@@ -89,7 +89,7 @@ export function inlineReferences(stack: StackJson, schemas: ProviderSchemas, ctx
   const resolving = new Set<string>();
 
   /** The value of `type.name.attribute` for a plan that creates everything, or undefined to keep the reference. */
-  const valueOf = (key: string, attribute: string): { value: Json } | undefined => {
+  const resolved = (key: string, attribute: string): { value: Json } | undefined => {
     const resource = resources.get(key);
     if (!resource || resource.block.count !== undefined || resource.block.for_each !== undefined) return undefined;
     const ref = `${key}.${attribute}`;
@@ -110,7 +110,7 @@ export function inlineReferences(stack: StackJson, schemas: ProviderSchemas, ctx
       replaced.set(ref, "null");
       return { value: null };
     }
-    const knownName = attribute === "id" && "name" in resource.block ? valueOf(key, "name")?.value : undefined;
+    const knownName = attribute === "id" && "name" in resource.block ? resolved(key, "name")?.value : undefined;
     replaced.set(ref, "stand-in");
     return {
       value: standInFor({ type: resource.type, name: resource.name, knownName }, [attribute], schema, ctx) as Json,
@@ -120,7 +120,7 @@ export function inlineReferences(stack: StackJson, schemas: ProviderSchemas, ctx
   /** An interpolation's expression with each resource traversal replaced (HCL text). */
   const rewriteExpression = (expression: string): string =>
     expression.replace(TRAVERSAL, (match, type: string, name: string, attribute: string, rest: string) => {
-      const found = valueOf(`${type}.${name}`, attribute);
+      const found = resolved(`${type}.${name}`, attribute);
       if (!found) return match;
       return `(${JSON.stringify(found.value)})${rest}`;
     });
@@ -133,7 +133,7 @@ export function inlineReferences(stack: StackJson, schemas: ProviderSchemas, ctx
       const inner = text.slice(2, -1).trim();
       const whole = new RegExp(`^${TRAVERSAL.source}$`).exec(inner);
       if (whole && !whole[4]) {
-        const found = valueOf(`${whole[1]}.${whole[2]}`, whole[3]);
+        const found = resolved(`${whole[1]}.${whole[2]}`, whole[3]);
         if (found) return found.value;
       }
     }
@@ -143,7 +143,7 @@ export function inlineReferences(stack: StackJson, schemas: ProviderSchemas, ctx
       out += text.slice(last, start);
       const inner = text.slice(start + 2, end - 1);
       const whole = new RegExp(`^\\s*${TRAVERSAL.source}\\s*$`).exec(inner);
-      const found = whole && !whole[4] ? valueOf(`${whole[1]}.${whole[2]}`, whole[3]) : undefined;
+      const found = whole && !whole[4] ? resolved(`${whole[1]}.${whole[2]}`, whole[3]) : undefined;
       // A string value spliced into the template keeps its own interpolations.
       if (found && typeof found.value === "string") out += found.value;
       else out += `\${${rewriteExpression(inner)}}`;

@@ -90,7 +90,7 @@ export function standInFor(
       : standInArn(resource.type, resource.name, "arn", ctx);
   }
   if (isArnName(attribute)) return standInArn(resource.type, resource.name, attribute, ctx);
-  if (spec && spec.optional) return "";
+  if (spec?.optional) return "";
   return `stand-in-${resource.name}-${path.join("-")}`;
 }
 
