@@ -18,6 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Json, StackJson } from "../stack/read.js";
+import { interpolations } from "../stack/references.js";
 import type { StateFile, StateResource } from "../state/read.js";
 import type { TerraformPlanJson } from "./plan.js";
 import type { BlockSchema, ProviderSchemas } from "./schema.js";
@@ -29,41 +30,6 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const EVALUATED = ["resource", "data", "output", "locals", "provider", "module"] as const;
 /** Keys inside a resource or data block that are not expressions to rewrite. */
 const NOT_EXPRESSIONS = new Set(["//", "lifecycle", "provisioner", "connection", "depends_on", "provider"]);
-
-/** `${ ... }` interpolations of a template string: [start, end) of each, braces and quotes balanced. */
-function interpolations(text: string): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const at = text.indexOf("${", i);
-    if (at < 0) break;
-    if (at > 0 && text[at - 1] === "$") {
-      i = at + 2; // $${ is a literal ${
-      continue;
-    }
-    let depth = 0;
-    let quoted = false;
-    let j = at + 1;
-    for (; j < text.length; j++) {
-      const c = text[j];
-      if (quoted) {
-        if (c === "\\") j++;
-        else if (c === '"') quoted = false;
-        continue;
-      }
-      if (c === '"') quoted = true;
-      else if (c === "{") depth++;
-      else if (c === "}") {
-        depth--;
-        if (depth === 0) break;
-      }
-    }
-    if (j >= text.length) break;
-    out.push({ start: at, end: j + 1 });
-    i = j + 1;
-  }
-  return out;
-}
 
 const TRAVERSAL =
   /(?<![\w.-])([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][\w-]*)\.([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[[^\]]*\])*)/g;
@@ -271,87 +237,40 @@ const providerOf = (name: string, configKey?: string) => {
   return `provider["${name}"]${alias}`;
 };
 
-/**
- * The state that a plan's planned values stand for: every managed resource it creates, with its
- * values, and stand-ins where Terraform says "known after apply"; the outputs it knows.
- */
-export function stateFromPlan(
-  plan: TerraformPlanJson,
-  schemas: ProviderSchemas,
-  ctx: StandInContext,
-  lineageSeed: string,
-): StandInState {
-  const configKeys = new Map(
-    (plan.configuration?.root_module.resources ?? []).map((r) => [
-      r.address,
-      (r as { provider_config_key?: string }).provider_config_key,
-    ]),
-  );
-  const versions = new Map(
-    (plan.planned_values?.root_module.resources ?? []).map((r) => [
-      r.address,
-      (r as { schema_version?: number }).schema_version,
-    ]),
-  );
-  const byResource = new Map<string, StateResource>();
-  const standIns: Record<string, string[]> = {};
-  for (const rc of plan.resource_changes ?? []) {
-    if (rc.mode !== "managed" || !rc.change.actions.includes("create")) continue;
-    const schema = schemas[rc.type];
-    const filled = fill(rc.change.after, rc.change.after_unknown, rc, schema?.block, ctx);
-    if (filled.standIns.length) standIns[rc.address] = filled.standIns;
-    const module = (rc as { module_address?: string }).module_address;
-    const key = `${module ?? ""}|${rc.type}|${rc.name}`;
-    const base = rc.address.replace(/\[[^\]]*\]$/, "");
-    let resource = byResource.get(key);
-    if (!resource) {
-      resource = {
-        ...(module ? { module } : {}),
-        mode: "managed",
-        type: rc.type,
-        name: rc.name,
-        provider: providerOf(
-          (rc as { provider_name?: string }).provider_name ?? "registry.terraform.io/hashicorp/aws",
-          configKeys.get(base),
-        ),
-        instances: [],
-      };
-      byResource.set(key, resource);
-    }
-    const index = (rc as { index?: string | number }).index;
-    resource.instances.push({
-      ...(index !== undefined ? { index_key: index } : {}),
-      schema_version: versions.get(rc.address) ?? schema?.version ?? 0,
-      attributes: filled.value,
-      sensitive_attributes: sensitivePaths((rc.change as { after_sensitive?: unknown }).after_sensitive),
-    } as StateResource["instances"][number]);
-  }
-  const outputs: NonNullable<StateFile["outputs"]> = {};
-  for (const [name, output] of Object.entries(plan.planned_values?.outputs ?? {})) {
-    const o = output as { value?: unknown; type?: unknown; sensitive?: boolean };
-    if ("value" in o && o.type !== undefined) outputs[name] = { value: o.value, type: o.type, sensitive: o.sensitive };
-  }
-  const hash = createHash("sha256").update(lineageSeed).digest("hex");
-  const lineage = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-4${hash.slice(13, 16)}-8${hash.slice(17, 20)}-${hash.slice(20, 32)}`;
+const EMPTY_LINEAGE_SEED = "cricksy-infra stand-in state";
+
+/** A deterministic lineage (a UUID's shape) from a seed: the same configuration gets the same state. */
+function lineageOf(seed: string): string {
+  const hash = createHash("sha256").update(seed).digest("hex");
+  return `${hash.slice(0, 8)}-${hash.slice(8, 12)}-4${hash.slice(13, 16)}-8${hash.slice(17, 20)}-${hash.slice(20, 32)}`;
+}
+
+/** An empty state (format 4) with a lineage derived from `seed`. */
+export function emptyState(seed = EMPTY_LINEAGE_SEED, terraformVersion = "1.9.0"): StandInState {
   return {
     state: {
       version: 4,
-      terraform_version: (plan as { terraform_version?: string }).terraform_version ?? "1.9.0",
-      serial: 1,
-      lineage,
-      outputs,
-      resources: [...byResource.values()].sort((a, b) => `${a.type}.${a.name}`.localeCompare(`${b.type}.${b.name}`)),
+      terraform_version: terraformVersion,
+      serial: 0,
+      lineage: lineageOf(seed),
+      outputs: {},
+      resources: [],
     },
-    standIns,
+    standIns: {},
   };
 }
 
+const instanceAddress = (r: StateResource, index?: string | number) =>
+  `${r.module ? `${r.module}.` : ""}${r.type}.${r.name}${index === undefined ? "" : `[${JSON.stringify(index)}]`}`;
+
 /**
- * A state updated with what a plan against it knows: for each resource the plan changes, its planned
- * values (its unknowns keep the state's values, or get stand-ins); the outputs the plan changes.
- * Used when the configuration does not yet plan "No changes" against a stand-in state.
+ * The state after a plan, as far as the plan knows it: what it creates is added (its planned values,
+ * stand-ins where Terraform says "known after apply"), what it updates or replaces takes its planned
+ * values (its unknowns keep the state's values, or get stand-ins), what it deletes goes, and the
+ * outputs take their planned values. Nothing is asked of AWS: this is how the stand-in state is made
+ * (from an empty state) and fixed up (when the configuration does not yet plan "No changes" against it).
  */
-export function mergePlan(
+export function applyPlan(
   current: StandInState,
   plan: TerraformPlanJson,
   schemas: ProviderSchemas,
@@ -359,41 +278,101 @@ export function mergePlan(
 ): StandInState {
   const state = structuredClone(current.state);
   const standIns = structuredClone(current.standIns);
-  const instanceOf = (address: string) => {
-    for (const r of state.resources) {
-      for (const instance of r.instances) {
-        const key = instance.index_key === undefined ? "" : `[${JSON.stringify(instance.index_key)}]`;
-        if (`${r.module ? `${r.module}.` : ""}${r.type}.${r.name}${key}` === address) return instance;
+  const configKeys = new Map(
+    (plan.configuration?.root_module.resources ?? []).map((r) => [r.address, r.provider_config_key]),
+  );
+  const versions = new Map(
+    (plan.planned_values?.root_module.resources ?? []).map((r) => [r.address, r.schema_version]),
+  );
+  const find = (address: string) => {
+    for (const resource of state.resources) {
+      for (const instance of resource.instances) {
+        if (instanceAddress(resource, instance.index_key) === address) return { resource, instance };
       }
     }
     return undefined;
   };
   for (const rc of plan.resource_changes ?? []) {
-    if (rc.mode !== "managed" || rc.change.actions.join() === "no-op") continue;
-    const instance = instanceOf(rc.address);
-    if (!instance) continue;
+    const actions = rc.change.actions.join(",");
+    if (rc.mode !== "managed" || actions === "no-op" || actions === "read") continue;
+    const schema = schemas[rc.type];
+    const existing = find(rc.address) ?? (rc.previous_address ? find(rc.previous_address) : undefined);
+    if (actions === "delete" || actions === "forget") {
+      if (existing) {
+        existing.resource.instances = existing.resource.instances.filter((i) => i !== existing.instance);
+        state.resources = state.resources.filter((r) => r.instances.length > 0);
+      }
+      delete standIns[rc.address];
+      continue;
+    }
     const filled = fill(
       rc.change.after,
       rc.change.after_unknown,
       rc,
-      schemas[rc.type]?.block,
+      schema?.block,
       ctx,
-      instance.attributes,
+      existing?.instance.attributes,
     );
-    instance.attributes = filled.value;
-    if (filled.standIns.length)
-      standIns[rc.address] = [...new Set([...(standIns[rc.address] ?? []), ...filled.standIns])];
+    const marks = sensitivePaths(rc.change.after_sensitive);
+    if (existing && (!rc.previous_address || rc.previous_address === rc.address)) {
+      existing.instance.attributes = filled.value;
+      existing.instance.sensitive_attributes = marks;
+      if (versions.has(rc.address)) existing.instance.schema_version = versions.get(rc.address);
+      if (filled.standIns.length) {
+        standIns[rc.address] = [...new Set([...(standIns[rc.address] ?? []), ...filled.standIns])];
+      }
+      continue;
+    }
+    if (existing) {
+      // Moved: the object leaves its old address.
+      existing.resource.instances = existing.resource.instances.filter((i) => i !== existing.instance);
+      state.resources = state.resources.filter((r) => r.instances.length > 0);
+    }
+    let resource = state.resources.find(
+      (r) =>
+        (r.module ?? "") === (rc.module_address ?? "") &&
+        r.mode === "managed" &&
+        r.type === rc.type &&
+        r.name === rc.name,
+    );
+    if (!resource) {
+      const base = rc.address.replace(/\[[^\]]*\]$/, "");
+      resource = {
+        ...(rc.module_address ? { module: rc.module_address } : {}),
+        mode: "managed",
+        type: rc.type,
+        name: rc.name,
+        provider: providerOf(rc.provider_name ?? "registry.terraform.io/hashicorp/aws", configKeys.get(base)),
+        instances: [],
+      };
+      state.resources.push(resource);
+    }
+    resource.instances.push({
+      ...(rc.index !== undefined ? { index_key: rc.index } : {}),
+      schema_version: versions.get(rc.address) ?? schema?.version ?? 0,
+      attributes: filled.value,
+      sensitive_attributes: marks,
+    });
+    if (filled.standIns.length) standIns[rc.address] = filled.standIns;
   }
+  state.resources.sort((a, b) => instanceAddress(a).localeCompare(instanceAddress(b)));
   for (const [name, change] of Object.entries(plan.output_changes ?? {})) {
-    const c = change as { actions: string[]; after?: unknown; after_unknown?: unknown };
-    if (c.actions.join() === "no-op" || c.after_unknown === true) continue;
-    if (c.actions.includes("delete") && !c.actions.includes("create")) {
+    const actions = change.actions.join(",");
+    if (actions === "no-op") continue;
+    if (actions === "delete") {
       delete state.outputs?.[name];
       continue;
     }
+    if (change.after_unknown === true) continue;
     const type = (plan.planned_values?.outputs?.[name] as { type?: unknown } | undefined)?.type;
-    if (type !== undefined) state.outputs = { ...state.outputs, [name]: { value: c.after, type } };
+    if (type !== undefined) {
+      state.outputs = {
+        ...state.outputs,
+        [name]: { value: change.after, type, sensitive: change.after_sensitive === true },
+      };
+    }
   }
-  state.serial = (state.serial ?? 1) + 1;
+  state.serial = (state.serial ?? 0) + 1;
+  if (plan.terraform_version) state.terraform_version = plan.terraform_version;
   return { state, standIns };
 }

@@ -17,14 +17,14 @@
  * give them. Everything is made under one temporary folder, removed at the end.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ToolError, UsageError } from "../cli/errors.js";
+import { tempDir } from "../cli/temp.js";
 import type { StackJson } from "../stack/read.js";
 import { readStateFile, stateAccountId } from "../state/read.js";
 import type { AwsCall } from "./aws-responder.js";
-import { inlineReferences, mergePlan, type StandInState, stateFromPlan } from "./base-state.js";
+import { applyPlan, emptyState, inlineReferences, type StandInState } from "./base-state.js";
 import { type Inputs, planInputs, standInInputs, withoutValidation } from "./inputs.js";
 import { type PlanResult, showPlan, type TerraformPlanJson } from "./plan.js";
 import { terraformOk } from "./run.js";
@@ -64,6 +64,8 @@ export interface ChangePlan {
   accountId: string;
   /** What the head's plan asked of the loopback AWS. */
   awsCalls: AwsCall[];
+  /** The resource types' schemas (computed attributes, for the report). */
+  schemas: ProviderSchemas;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -107,136 +109,238 @@ export function terraformError(result: PlanResult): string {
   return text.trim().split("\n").slice(-3).join(" | ");
 }
 
-export async function planChange(options: ChangePlanOptions): Promise<ChangePlan> {
-  const say = options.progress ?? (() => {});
+const planFailed = (what: string, result: PlanResult) =>
+  new ToolError(`terraform plan of ${what} failed: ${terraformError(result)}`);
+
+interface Context {
+  root: string;
+  given: Inputs;
+  accountId: string;
+  region: string;
+  varFiles: string[];
+  workdirs: OfflineWorkdir[];
+  say: (message: string) => void;
+}
+
+async function context(
+  options: {
+    base: { json: StackJson };
+    varFiles?: string[];
+    accountId?: string;
+    progress?: (message: string) => void;
+  },
+  temp: string,
+): Promise<Context> {
   const varFiles = options.varFiles ?? [];
-  const root = await mkdtemp(join(tmpdir(), "cricksy-diff-"));
-  const workdirs: OfflineWorkdir[] = [];
+  const given = await planInputs(temp, { varFiles });
+  const accountId = options.accountId ?? LEGACY_ACCOUNT_ID;
+  const defaults = Object.fromEntries(
+    Object.entries(options.base.json.variable ?? {})
+      .filter(([, v]) => v && "default" in v)
+      .map(([k, v]) => [k, v.default]),
+  );
+  const region = providerRegion(options.base.json, { ...defaults, ...given });
+  return { root: temp, given, accountId, region, varFiles, workdirs: [], say: options.progress ?? (() => {}) };
+}
+
+/** A new offline workdir under the context's folder, its stand-in inputs written as an auto-loaded tfvars file. */
+async function workdirIn(c: Context, name: string, config: object, tfvars: Record<string, unknown>, initFrom?: string) {
+  const made = await offlineWorkdir({
+    dir: join(c.root, name),
+    config,
+    accountId: c.accountId,
+    answerAnyQueue: true,
+    initFrom,
+  });
+  c.workdirs.push(made);
+  if (Object.keys(tfvars).length) {
+    await writeFile(join(made.dir, "stand-ins.auto.tfvars.json"), JSON.stringify(tfvars, null, 2));
+  }
+  return made;
+}
+
+const init = (made: OfflineWorkdir) => terraformOk(made.dir, "init", ["-input=false"]);
+
+/**
+ * A base, applied to a stand-in state (see the module's comment), ready to plan heads against.
+ * `planHead` may be called many times (each head in its own workdir, sharing the base's init).
+ */
+export interface StandInBase {
+  region: string;
+  accountId: string;
+  schemas: ProviderSchemas;
+  /** The stand-in state as it stands (after the fix-up rounds, once a head was planned). */
+  current(): StandInState;
+  planHead(head: { json: StackJson; label: string }): Promise<ChangePlan>;
+  dispose(): Promise<void>;
+}
+
+export async function standInBase(options: Omit<ChangePlanOptions, "head" | "stateFile">): Promise<StandInBase> {
+  const temp = tempDir("cricksy-diff-");
+  let c: Context | undefined;
   try {
-    const given = await planInputs(root, { varFiles });
-    const state = options.stateFile ? readStateFile(options.stateFile) : undefined;
-    const accountId = options.accountId ?? (state ? stateAccountId(state) : undefined) ?? LEGACY_ACCOUNT_ID;
-    const defaults = (json: StackJson) =>
-      Object.fromEntries(
-        Object.entries(json.variable ?? {})
-          .filter(([, v]) => v && "default" in v)
-          .map(([k, v]) => [k, v.default]),
-      );
-    const region = providerRegion(options.base.json, { ...defaults(options.base.json), ...given });
-    const where = { region, accountId };
-    const base = prepare(options.base.json, given, where, `base (${options.base.label})`);
-    const head = prepare(options.head.json, given, where, `head (${options.head.label})`);
-    const standInVariables = [...new Set([...base.names, ...head.names])].sort();
-
-    const workdir = async (name: string, config: object, tfvars: Record<string, unknown>, initFrom?: string) => {
-      const made = await offlineWorkdir({ dir: join(root, name), config, accountId, answerAnyQueue: true, initFrom });
-      workdirs.push(made);
-      if (Object.keys(tfvars).length) {
-        await writeFile(join(made.dir, "stand-ins.auto.tfvars.json"), JSON.stringify(tfvars, null, 2));
-      }
-      return made;
-    };
-    const init = async (made: OfflineWorkdir) => {
-      await terraformOk(made.dir, "init", ["-input=false", "-backend=true"]);
-    };
-    const planFailed = (what: string, result: PlanResult) =>
-      new ToolError(`terraform plan of ${what} failed: ${terraformError(result)}`);
-
-    if (state && options.stateFile) {
-      say("planning base and head against the state");
-      const baseDir = await workdir("base", base.config, base.tfvars);
-      await init(baseDir);
-      const sameInit = initKey(options.base.json) === initKey(options.head.json);
-      const headDir = await workdir("head", head.config, head.tfvars, sameInit ? baseDir.dir : undefined);
-      if (!sameInit) await init(headDir);
-      await Promise.all(
-        [baseDir, headDir].map((w) => writeFile(join(w.dir, "terraform.tfstate"), JSON.stringify(state))),
-      );
-      const [basePlan, headPlan] = await Promise.all([baseDir.plan({ varFiles }), headDir.plan({ varFiles })]);
-      if (headPlan.code !== 0 || !headPlan.json) throw planFailed(`the head (${options.head.label})`, headPlan);
-      if (basePlan.code !== 0 || !basePlan.json) throw planFailed(`the base (${options.base.label})`, basePlan);
-      return {
-        head: headPlan.json,
-        base: basePlan.json,
-        against: "state",
-        standIns: {},
-        rounds: 0,
-        standInVariables,
-        region,
-        accountId,
-        awsCalls: headDir.aws.calls,
-      };
-    }
+    c = await context(options, temp.dir);
+    const ctx = c;
+    const where = { region: ctx.region, accountId: ctx.accountId };
+    const base = prepare(options.base.json, ctx.given, where, `base (${options.base.label})`);
 
     // 1. The base, its references inlined, against an empty state: every value but the computed ones.
-    say("initializing Terraform (provider from the mirror or the plugin cache)");
-    const first = await workdir("base-empty", base.config, base.tfvars);
+    ctx.say("initializing Terraform (provider from the mirror or the plugin cache)");
+    const first = await workdirIn(ctx, "base-empty", base.config, base.tfvars);
     await init(first);
     const schemas: ProviderSchemas = await providerSchemas(first.dir);
-    const ctx: StandInContext = { region, accountId };
-    const inlined = inlineReferences(base.config as StackJson, schemas, ctx);
+    const standInCtx: StandInContext = { region: ctx.region, accountId: ctx.accountId };
+    const inlined = inlineReferences(base.config as StackJson, schemas, standInCtx);
     await writeFile(join(first.dir, "cdk.tf.json"), JSON.stringify(inlined.json, null, 2));
-    say("planning the base against an empty state");
-    let empty = await first.plan({ varFiles });
+    ctx.say("planning the base against an empty state");
+    let empty = await first.plan({ varFiles: ctx.varFiles });
     if (empty.code !== 0 || !empty.json) {
       // Not the inlining's fault if the base itself does not plan: say what Terraform says about the base.
       await writeFile(join(first.dir, "cdk.tf.json"), JSON.stringify(base.config, null, 2));
-      empty = await first.plan({ varFiles });
+      empty = await first.plan({ varFiles: ctx.varFiles });
       if (empty.code !== 0 || !empty.json) throw planFailed(`the base (${options.base.label})`, empty);
     }
     const seed = createHash("sha256").update(JSON.stringify(options.base.json)).digest("hex");
-    let standIn: StandInState = stateFromPlan(empty.json, schemas, ctx, seed);
+    let standIn = applyPlan(emptyState(seed), empty.json, schemas, standInCtx);
+    let version = 0;
+    let rounds = 0;
 
-    // 2. The base against that state ("No changes", or fix-ups) beside the head against it.
-    const checkDir = await workdir("base", base.config, base.tfvars, first.dir);
-    const sameInit = initKey(options.base.json) === initKey(options.head.json);
-    const headDir = await workdir("head", head.config, head.tfvars, sameInit ? first.dir : undefined);
-    if (!sameInit) await init(headDir);
-    const pending: string[] = [];
-    for (let round = 1; round <= MAX_ROUNDS; round++) {
-      say(
-        round === 1
-          ? "planning the base against its stand-in state (it must say No changes) and the head against it"
-          : `round ${round}: the stand-in state takes what the base's plan knew; planning both again`,
-      );
-      const written = JSON.stringify(standIn.state, null, 2);
-      await Promise.all([checkDir, headDir].map((w) => writeFile(join(w.dir, "terraform.tfstate"), written)));
-      const [check, headPlan] = await Promise.all([
-        checkDir.plan({ varFiles, detailedExitcode: true, show: false }),
-        headDir.plan({ varFiles }),
-      ]);
-      if (check.code !== 0) throw planFailed(`the base (${options.base.label}) against its stand-in state`, check);
-      if (!check.changed) {
-        if (headPlan.code !== 0 || !headPlan.json) throw planFailed(`the head (${options.head.label})`, headPlan);
-        return {
-          head: headPlan.json,
-          against: "stand-in state",
-          standIns: standIn.standIns,
-          rounds: round,
-          standInVariables,
-          region,
-          accountId,
-          awsCalls: headDir.aws.calls,
-        };
-      }
-      const checked = await showPlan(checkDir.dir);
-      pending.splice(
-        0,
-        pending.length,
-        ...(checked.resource_changes ?? [])
-          .filter((rc) => rc.mode === "managed" && rc.change.actions.join() !== "no-op")
-          .map((rc) => `${rc.address} (${rc.change.actions.join(",")})`),
-        ...Object.entries(checked.output_changes ?? {})
-          .filter(([, o]) => o.actions.join() !== "no-op")
-          .map(([name]) => `output ${name}`),
-      );
-      standIn = mergePlan(standIn, checked, schemas, ctx);
-    }
-    throw new ToolError(
-      `the base (${options.base.label}) still plans changes against its stand-in state after ${MAX_ROUNDS} rounds (${pending.join(", ")}): no verdicts can be given; plan against a real state with --state`,
-    );
+    // 2. The base against that state must say "No changes"; else its plan's values go in (a few rounds).
+    const checkDir = await workdirIn(ctx, "base", base.config, base.tfvars, first.dir);
+    let converged: Promise<number> | undefined;
+    const converge = () => {
+      converged ??= (async () => {
+        let pending: string[] = [];
+        for (let round = 1; round <= MAX_ROUNDS; round++) {
+          rounds = round;
+          await writeFile(join(checkDir.dir, "terraform.tfstate"), JSON.stringify(standIn.state, null, 2));
+          const check = await checkDir.plan({ varFiles: ctx.varFiles, detailedExitcode: true, show: false });
+          if (check.code !== 0) throw planFailed(`the base (${options.base.label}) against its stand-in state`, check);
+          if (!check.changed) return version;
+          const checked = await showPlan(checkDir.dir);
+          pending = [
+            ...(checked.resource_changes ?? [])
+              .filter((rc) => rc.mode === "managed" && rc.change.actions.join() !== "no-op")
+              .map((rc) => `${rc.address} (${rc.change.actions.join(",")})`),
+            ...Object.entries(checked.output_changes ?? {})
+              .filter(([, o]) => o.actions.join() !== "no-op")
+              .map(([name]) => `output ${name}`),
+          ];
+          ctx.say(`the base still plans changes against its stand-in state (${pending.join(", ")}): taking them in`);
+          standIn = applyPlan(standIn, checked, schemas, standInCtx);
+          version++;
+        }
+        throw new ToolError(
+          `the base (${options.base.label}) still plans changes against its stand-in state after ${MAX_ROUNDS} rounds (${pending.join(", ")}): no verdicts can be given; plan against a real state with --state`,
+        );
+      })();
+      return converged;
+    };
+
+    let heads = 0;
+    const sameInitAsBase = initKey(options.base.json);
+    return {
+      region: ctx.region,
+      accountId: ctx.accountId,
+      schemas,
+      current: () => standIn,
+      async planHead(headSide) {
+        const head = prepare(headSide.json, ctx.given, where, `head (${headSide.label})`);
+        const shared = initKey(headSide.json) === sameInitAsBase;
+        const headDir = await workdirIn(
+          ctx,
+          `head-${++heads}`,
+          head.config,
+          head.tfvars,
+          shared ? first.dir : undefined,
+        );
+        if (!shared) await init(headDir);
+        for (;;) {
+          const used = version;
+          await writeFile(join(headDir.dir, "terraform.tfstate"), JSON.stringify(standIn.state, null, 2));
+          ctx.say(
+            converged
+              ? "planning the head against the stand-in state"
+              : "planning the base against its stand-in state (it must say No changes) and the head against it",
+          );
+          // The check and the head's plan side by side; the head again if the check changed the state.
+          const [final, plan] = await Promise.all([converge(), headDir.plan({ varFiles: ctx.varFiles })]);
+          if (final !== used) continue;
+          if (plan.code !== 0 || !plan.json) throw planFailed(`the head (${headSide.label})`, plan);
+          return {
+            head: plan.json,
+            against: "stand-in state",
+            standIns: standIn.standIns,
+            rounds,
+            standInVariables: [...new Set([...base.names, ...head.names])].sort(),
+            region: ctx.region,
+            accountId: ctx.accountId,
+            awsCalls: [...headDir.aws.calls],
+            schemas,
+          };
+        }
+      },
+      async dispose() {
+        await Promise.all(ctx.workdirs.map((w) => w.dispose()));
+        temp.remove();
+      },
+    };
+  } catch (error) {
+    await Promise.all((c?.workdirs ?? []).map((w) => w.dispose()));
+    temp.remove();
+    throw error;
+  }
+}
+
+/** The head planned against a real state, and the base beside it. */
+async function againstState(options: ChangePlanOptions & { stateFile: string }): Promise<ChangePlan> {
+  const state = readStateFile(options.stateFile);
+  const temp = tempDir("cricksy-diff-");
+  let c: Context | undefined;
+  try {
+    c = await context({ ...options, accountId: options.accountId ?? stateAccountId(state) }, temp.dir);
+    const where = { region: c.region, accountId: c.accountId };
+    const base = prepare(options.base.json, c.given, where, `base (${options.base.label})`);
+    const head = prepare(options.head.json, c.given, where, `head (${options.head.label})`);
+    c.say("planning the base and the head against the state");
+    const baseDir = await workdirIn(c, "base", base.config, base.tfvars);
+    await init(baseDir);
+    const shared = initKey(options.base.json) === initKey(options.head.json);
+    const headDir = await workdirIn(c, "head", head.config, head.tfvars, shared ? baseDir.dir : undefined);
+    if (!shared) await init(headDir);
+    const schemas = await providerSchemas(baseDir.dir);
+    const written = JSON.stringify(state);
+    await Promise.all([baseDir, headDir].map((w) => writeFile(join(w.dir, "terraform.tfstate"), written)));
+    const [basePlan, headPlan] = await Promise.all([
+      baseDir.plan({ varFiles: c.varFiles }),
+      headDir.plan({ varFiles: c.varFiles }),
+    ]);
+    if (headPlan.code !== 0 || !headPlan.json) throw planFailed(`the head (${options.head.label})`, headPlan);
+    if (basePlan.code !== 0 || !basePlan.json) throw planFailed(`the base (${options.base.label})`, basePlan);
+    return {
+      head: headPlan.json,
+      base: basePlan.json,
+      against: "state",
+      standIns: {},
+      rounds: 0,
+      standInVariables: [...new Set([...base.names, ...head.names])].sort(),
+      region: c.region,
+      accountId: c.accountId,
+      awsCalls: [...headDir.aws.calls],
+      schemas,
+    };
   } finally {
-    await Promise.all(workdirs.map((w) => w.dispose()));
-    await rm(root, { recursive: true, force: true });
+    await Promise.all((c?.workdirs ?? []).map((w) => w.dispose()));
+    temp.remove();
+  }
+}
+
+export async function planChange(options: ChangePlanOptions): Promise<ChangePlan> {
+  if (options.stateFile) return againstState({ ...options, stateFile: options.stateFile });
+  const base = await standInBase(options);
+  try {
+    return await base.planHead(options.head);
+  } finally {
+    await base.dispose();
   }
 }
