@@ -18,7 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Json, StackJson } from "../stack/read.js";
-import { interpolations } from "../stack/references.js";
+import { interpolations, referencesIn } from "../stack/references.js";
 import type { StateFile, StateResource } from "../state/read.js";
 import type { TerraformPlanJson } from "./plan.js";
 import type { BlockSchema, ProviderSchemas } from "./schema.js";
@@ -237,6 +237,43 @@ const providerOf = (name: string, configKey?: string) => {
   return `provider["${name}"]${alias}`;
 };
 
+/**
+ * What a state records as each resource's `dependencies`: the managed resources its block refers to
+ * (through locals and data sources too) and those of its `depends_on`, as Terraform records them on
+ * apply. Terraform orders destroys by them (and finds create-before-destroy cycles with them).
+ */
+export function stateDependencies(stack: StackJson): Map<string, string[]> {
+  const types = new Set(Object.keys(stack.resource ?? {}));
+  const locals = (stack.locals ?? {}) as Record<string, Json>;
+  const data = new Map<string, Json>();
+  for (const [type, byName] of Object.entries(stack.data ?? {})) {
+    for (const [name, block] of Object.entries(byName ?? {})) data.set(`data.${type}.${name}`, block as Json);
+  }
+  const out = new Map<string, string[]>();
+  for (const [type, byName] of Object.entries(stack.resource ?? {})) {
+    for (const [name, raw] of Object.entries(byName ?? {})) {
+      const address = `${type}.${name}`;
+      const { "//": _meta, lifecycle: _lifecycle, ...block } = (raw ?? {}) as Record<string, Json>;
+      const found = new Set<string>();
+      const seen = new Set<string>();
+      const queue = [...referencesIn(block, types)];
+      for (const d of Array.isArray(block.depends_on) ? block.depends_on : []) {
+        if (typeof d === "string") queue.push(d.replace(/^\$\{|\}$/g, ""));
+      }
+      while (queue.length) {
+        const ref = queue.shift() as string;
+        if (seen.has(ref)) continue;
+        seen.add(ref);
+        if (ref.startsWith("local.")) queue.push(...referencesIn(locals[ref.slice(6)], types));
+        else if (ref.startsWith("data.")) queue.push(...referencesIn(data.get(ref), types));
+        else if (!ref.startsWith("var.") && ref !== address) found.add(ref);
+      }
+      out.set(address, [...found].sort());
+    }
+  }
+  return out;
+}
+
 const EMPTY_LINEAGE_SEED = "cricksy-infra stand-in state";
 
 /** A deterministic lineage (a UUID's shape) from a seed: the same configuration gets the same state. */
@@ -275,6 +312,7 @@ export function applyPlan(
   plan: TerraformPlanJson,
   schemas: ProviderSchemas,
   ctx: StandInContext,
+  dependencies: Map<string, string[]> = new Map(),
 ): StandInState {
   const state = structuredClone(current.state);
   const standIns = structuredClone(current.standIns);
@@ -317,6 +355,7 @@ export function applyPlan(
     if (existing && (!rc.previous_address || rc.previous_address === rc.address)) {
       existing.instance.attributes = filled.value;
       existing.instance.sensitive_attributes = marks;
+      existing.instance.dependencies = dependencies.get(rc.address.replace(/\[[^\]]*\]$/, "")) ?? [];
       if (versions.has(rc.address)) existing.instance.schema_version = versions.get(rc.address);
       if (filled.standIns.length) {
         standIns[rc.address] = [...new Set([...(standIns[rc.address] ?? []), ...filled.standIns])];
@@ -352,6 +391,7 @@ export function applyPlan(
       schema_version: versions.get(rc.address) ?? schema?.version ?? 0,
       attributes: filled.value,
       sensitive_attributes: marks,
+      dependencies: dependencies.get(rc.address.replace(/\[[^\]]*\]$/, "")) ?? [],
     });
     if (filled.standIns.length) standIns[rc.address] = filled.standIns;
   }

@@ -17,23 +17,70 @@
  * give them. Everything is made under one temporary folder, removed at the end.
  */
 import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ToolError, UsageError } from "../cli/errors.js";
+import { runProcess } from "../cli/process.js";
 import { tempDir } from "../cli/temp.js";
+import { PROJECT_ROOT } from "../project.js";
 import type { StackJson } from "../stack/read.js";
 import { readStateFile, stateAccountId } from "../state/read.js";
 import type { AwsCall } from "./aws-responder.js";
-import { applyPlan, emptyState, inlineReferences, type StandInState } from "./base-state.js";
+import { applyPlan, emptyState, inlineReferences, type StandInState, stateDependencies } from "./base-state.js";
 import { type Inputs, planInputs, standInInputs, withoutValidation } from "./inputs.js";
 import { type PlanResult, showPlan, type TerraformPlanJson } from "./plan.js";
-import { terraformOk } from "./run.js";
+import { terraformEnv, terraformOk } from "./run.js";
 import { type ProviderSchemas, providerSchemas } from "./schema.js";
 import type { StandInContext } from "./stand-ins.js";
 import { LEGACY_ACCOUNT_ID, type OfflineWorkdir, offlineWorkdir } from "./workdir.js";
 
 /** Plans of the base against its stand-in state before giving up (the first is the check itself). */
 export const MAX_ROUNDS = 3;
+
+/**
+ * Stand-in states that planned "No changes", by what made them (the base's configuration, its inputs,
+ * the account and region, Terraform's version and the provider build): the same base needs no new one.
+ */
+export const STAND_IN_CACHE_DIR = join(PROJECT_ROOT, "node_modules", ".cache", "cricksy-infra", "stand-in-states");
+/** Bumped when the way stand-in states are made changes, so that older entries are not used. */
+const CACHE_FORMAT = 1;
+
+interface CacheEntry {
+  standIn: StandInState;
+  rounds: number;
+}
+
+function readCache(file: string): CacheEntry | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const entry = JSON.parse(readFileSync(file, "utf8")) as CacheEntry;
+    return entry.standIn?.state?.version === 4 ? entry : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(file: string, entry: CacheEntry): void {
+  try {
+    mkdirSync(STAND_IN_CACHE_DIR, { recursive: true });
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, JSON.stringify(entry));
+    renameSync(partial, file);
+  } catch {
+    // A cache that cannot be written costs time, not correctness.
+  }
+}
+
+let versionRun: Promise<string> | undefined;
+/** `terraform version` (a cache key). */
+function terraformVersion(): Promise<string> {
+  versionRun ??= runProcess("terraform", ["version", "-json"], { env: terraformEnv() }).then(
+    (r) => (JSON.parse(r.stdout) as { terraform_version?: string }).terraform_version ?? r.stdout,
+    () => "unknown",
+  );
+  return versionRun;
+}
 
 export interface ChangePlanOptions {
   base: { json: StackJson; label: string };
@@ -46,6 +93,8 @@ export interface ChangePlanOptions {
   accountId?: string;
   /** Told what is being done, step by step. */
   progress?: (message: string) => void;
+  /** Use (and fill) the cache of stand-in states. Default: true. */
+  cache?: boolean;
 }
 
 export interface ChangePlan {
@@ -190,24 +239,53 @@ export async function standInBase(options: Omit<ChangePlanOptions, "head" | "sta
     await init(first);
     const schemas: ProviderSchemas = await providerSchemas(first.dir);
     const standInCtx: StandInContext = { region: ctx.region, accountId: ctx.accountId };
-    const inlined = inlineReferences(base.config as StackJson, schemas, standInCtx);
-    await writeFile(join(first.dir, "cdk.tf.json"), JSON.stringify(inlined.json, null, 2));
-    ctx.say("planning the base against an empty state");
-    let empty = await first.plan({ varFiles: ctx.varFiles });
-    if (empty.code !== 0 || !empty.json) {
-      // Not the inlining's fault if the base itself does not plan: say what Terraform says about the base.
-      await writeFile(join(first.dir, "cdk.tf.json"), JSON.stringify(base.config, null, 2));
-      empty = await first.plan({ varFiles: ctx.varFiles });
-      if (empty.code !== 0 || !empty.json) throw planFailed(`the base (${options.base.label})`, empty);
-    }
-    const seed = createHash("sha256").update(JSON.stringify(options.base.json)).digest("hex");
-    let standIn = applyPlan(emptyState(seed), empty.json, schemas, standInCtx);
+    const dependencies = stateDependencies(options.base.json);
+    const cacheFile =
+      options.cache === false
+        ? undefined
+        : join(
+            STAND_IN_CACHE_DIR,
+            `${createHash("sha256")
+              .update(
+                JSON.stringify([
+                  CACHE_FORMAT,
+                  base.config,
+                  base.tfvars,
+                  ctx.given,
+                  standInCtx,
+                  await terraformVersion(),
+                  readFileSync(join(first.dir, ".terraform.lock.hcl"), "utf8"),
+                ]),
+              )
+              .digest("hex")
+              .slice(0, 32)}.json`,
+          );
+    const cached = cacheFile ? readCache(cacheFile) : undefined;
+    let standIn: StandInState;
     let version = 0;
     let rounds = 0;
+    if (cached) {
+      ctx.say("the base's stand-in state comes from the cache (it planned No changes when it was made)");
+      standIn = cached.standIn;
+      rounds = cached.rounds;
+    } else {
+      const inlined = inlineReferences(base.config as StackJson, schemas, standInCtx);
+      await writeFile(join(first.dir, "cdk.tf.json"), JSON.stringify(inlined.json, null, 2));
+      ctx.say("planning the base against an empty state");
+      let empty = await first.plan({ varFiles: ctx.varFiles });
+      if (empty.code !== 0 || !empty.json) {
+        // Not the inlining's fault if the base itself does not plan: say what Terraform says about the base.
+        await writeFile(join(first.dir, "cdk.tf.json"), JSON.stringify(base.config, null, 2));
+        empty = await first.plan({ varFiles: ctx.varFiles });
+        if (empty.code !== 0 || !empty.json) throw planFailed(`the base (${options.base.label})`, empty);
+      }
+      const seed = createHash("sha256").update(JSON.stringify(options.base.json)).digest("hex");
+      standIn = applyPlan(emptyState(seed), empty.json, schemas, standInCtx, dependencies);
+    }
 
     // 2. The base against that state must say "No changes"; else its plan's values go in (a few rounds).
     const checkDir = await workdirIn(ctx, "base", base.config, base.tfvars, first.dir);
-    let converged: Promise<number> | undefined;
+    let converged: Promise<number> | undefined = cached ? Promise.resolve(0) : undefined;
     const converge = () => {
       converged ??= (async () => {
         let pending: string[] = [];
@@ -216,7 +294,10 @@ export async function standInBase(options: Omit<ChangePlanOptions, "head" | "sta
           await writeFile(join(checkDir.dir, "terraform.tfstate"), JSON.stringify(standIn.state, null, 2));
           const check = await checkDir.plan({ varFiles: ctx.varFiles, detailedExitcode: true, show: false });
           if (check.code !== 0) throw planFailed(`the base (${options.base.label}) against its stand-in state`, check);
-          if (!check.changed) return version;
+          if (!check.changed) {
+            if (cacheFile) writeCache(cacheFile, { standIn, rounds });
+            return version;
+          }
           const checked = await showPlan(checkDir.dir);
           pending = [
             ...(checked.resource_changes ?? [])
@@ -227,7 +308,7 @@ export async function standInBase(options: Omit<ChangePlanOptions, "head" | "sta
               .map(([name]) => `output ${name}`),
           ];
           ctx.say(`the base still plans changes against its stand-in state (${pending.join(", ")}): taking them in`);
-          standIn = applyPlan(standIn, checked, schemas, standInCtx);
+          standIn = applyPlan(standIn, checked, schemas, standInCtx, dependencies);
           version++;
         }
         throw new ToolError(
