@@ -11,10 +11,16 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { runCommand } from "./lib/cli/command.js";
 import { UsageError } from "./lib/cli/errors.js";
-import { assertExists } from "./lib/cli/input.js";
+import { assertExists, readJsonFile } from "./lib/cli/input.js";
 import { tempDir } from "./lib/cli/temp.js";
-import { changeReport, FAIL_KINDS, type FailKind, failingAddresses } from "./lib/diff/change-report.js";
-import { FORMATS, render } from "./lib/diff/render.js";
+import {
+  type ChangeReport,
+  changeReport,
+  FAIL_KINDS,
+  type FailKind,
+  failingAddresses,
+} from "./lib/diff/change-report.js";
+import { FORMATS, type Format, render } from "./lib/diff/render.js";
 import { PROJECT_ROOT } from "./lib/project.js";
 import { type LoadedStack, loadStack } from "./lib/stack/read.js";
 import { synthApp, synthGitRef } from "./lib/stack/synth.js";
@@ -24,11 +30,38 @@ import { planChange } from "./lib/terraform/change-plan.js";
 /** Exit codes: as `terraform plan -detailed-exitcode` (0, 1, 2), and 3 when a --fail-on gate trips. */
 const EXIT = { noChange: 0, error: 1, changes: 2, gate: 3 } as const;
 
+/** A report saved with `--format json`, or one clear line. */
+function readReport(file: string): ChangeReport {
+  const json = readJsonFile(file) as Partial<ChangeReport> | null;
+  if (!json || typeof json !== "object" || !Array.isArray(json.resources) || !json.summary || !json.verdicts) {
+    throw new UsageError(`${file} is not a diff report: give what npm run -s diff -- ... --format json wrote`);
+  }
+  return json as ChangeReport;
+}
+
+/** Writes the report and returns the exit code its gates give. */
+function finish(report: ChangeReport, format: Format, failOn: FailKind[]): number {
+  process.stdout.write(render(report, format, process.stdout));
+  const failed = failOn.filter((kind) => FAIL_KINDS[kind](report) > 0);
+  if (failed.length) {
+    const named = failed.flatMap((kind) => failingAddresses(report, kind));
+    process.stderr.write(
+      `diff: failing on ${failed.join(", ")} (--fail-on ${failOn.join(",")})${named.length ? `: ${named.join(", ")}` : ""}\n`,
+    );
+    return EXIT.gate;
+  }
+  return report.summary.changed ? EXIT.changes : EXIT.noChange;
+}
+
 runCommand({
   name: "diff",
   summary:
     "What a change of the synthesized stack does, resource by resource, as Terraform plans it: the head is planned (offline, -refresh=false) against a state in which the base is applied (a stand-in state that the base plans No changes against, or a real one with --state). <base> and <head> are a cdk.tf.json or a cdktf.out folder; with --base-ref the base is that commit synthesized in a temporary git worktree, and the head (when not given) a fresh synth of the working tree.",
-  usage: ["<base> <head> [options]", "--base-ref <git-ref> [<head>] [options]"],
+  usage: [
+    "<base> <head> [options]",
+    "--base-ref <git-ref> [<head>] [options]",
+    "--report <report.json> [--format ...] [--fail-on ...]",
+  ],
   positionals: { min: 0, max: 2 },
   options: {
     format: {
@@ -51,6 +84,15 @@ runCommand({
       multiple: true,
       help: "A tfvars file for the plans, as Terraform takes it (variables without a value get stand-ins).",
     },
+    report: {
+      type: "string",
+      value: "file",
+      help: "Render and gate a report saved with --format json (no synth, no plan): one plan, many outputs.",
+    },
+    "no-cache": {
+      type: "boolean",
+      help: "Make the base's stand-in state afresh (it is cached per base, inputs and provider build).",
+    },
     state: {
       type: "string",
       value: "file",
@@ -60,6 +102,14 @@ runCommand({
   details:
     "Exit codes: 0 no change, 2 changes (no --fail-on kind among them), 3 a --fail-on kind present, 1 an error (bad input, Terraform failed). Terraform >= 1.9 and the AWS provider (from the filesystem mirror or the registry) are needed; no cloud credentials.",
   async run(options, positionals) {
+    if (options.report) {
+      if (positionals.length || options["base-ref"] || options.state || options["var-file"].length) {
+        throw new UsageError(
+          "--report takes no base, head, --base-ref, --state or --var-file: it reads a saved report",
+        );
+      }
+      return finish(readReport(options.report), options.format as Format, options["fail-on"] as FailKind[]);
+    }
     const varFiles = options["var-file"].map((f) => {
       assertExists(f);
       return isAbsolute(f) ? f : resolve(f);
@@ -110,20 +160,10 @@ runCommand({
             varFiles,
             stateFile: options.state,
             progress,
+            cache: !options["no-cache"],
           });
       const report = await changeReport(sides, plan, options.state);
-      process.stdout.write(render(report, options.format as (typeof FORMATS)[number], process.stdout));
-
-      const failOn = options["fail-on"] as FailKind[];
-      const failed = failOn.filter((kind) => FAIL_KINDS[kind](report) > 0);
-      if (failed.length) {
-        const named = failed.flatMap((kind) => failingAddresses(report, kind));
-        process.stderr.write(
-          `diff: failing on ${failed.join(", ")} (--fail-on ${failOn.join(",")})${named.length ? `: ${named.join(", ")}` : ""}\n`,
-        );
-        return EXIT.gate;
-      }
-      return report.summary.changed ? EXIT.changes : EXIT.noChange;
+      return finish(report, options.format as Format, options["fail-on"] as FailKind[]);
     } finally {
       temp.remove();
     }

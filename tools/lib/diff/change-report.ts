@@ -16,7 +16,7 @@ import { elements, type Json, type StackJson } from "../stack/read.js";
 import { referencesIn } from "../stack/references.js";
 import type { ChangePlan } from "../terraform/change-plan.js";
 import { REPLACED_BY_DESIGN, type ResourceChange, type TerraformPlanJson } from "../terraform/plan.js";
-import type { ProviderSchemas } from "../terraform/schema.js";
+import { attributeAt, type ProviderSchemas } from "../terraform/schema.js";
 import { type AddressChange, diffStacks, type NamedChange, type SecurityDiff, type StackDiff } from "./stack-diff.js";
 import { type AttributeChange, diffValues } from "./values.js";
 
@@ -131,8 +131,10 @@ export interface ChangeReport {
     backendChanged: boolean;
     security: number;
     outputs: number;
-    /** Variables, locals, providers and resource blocks without effect that changed. */
+    /** Variables and providers that changed. */
     other: number;
+    /** Locals, data sources and resource blocks that changed without effect (Terraform plans no change for them). */
+    withoutEffect: number;
     changed: boolean;
   };
 }
@@ -151,8 +153,12 @@ export type FailKind = keyof typeof FAIL_KINDS;
 /** The addresses a kind of `--fail-on` trips on, for its message. */
 export function failingAddresses(report: ChangeReport, kind: FailKind): string[] {
   const destroys = report.resources.filter((r) => (r.action === "replace" && !r.newRevision) || r.action === "delete");
-  if (kind === "destroy") return destroys.map((r) => r.address);
-  if (kind === "stateful") return destroys.filter((r) => r.stateful).map((r) => r.address);
+  if (kind === "destroy") return destroys.map((r) => r.address).sort();
+  if (kind === "stateful")
+    return destroys
+      .filter((r) => r.stateful)
+      .map((r) => r.address)
+      .sort();
   if (kind === "address") return report.addressChanges.map((c) => `${c.from} → ${c.to}`);
   return [];
 }
@@ -255,7 +261,8 @@ function attributeChanges(rc: ResourceChange, schemas: ProviderSchemas, standIns
       if (!c.unknown) return true;
       // A computed attribute recomputed on a replace (its id, ARN), or a stand-in the plan recomputes: noise.
       const top = topOf(c.path);
-      const spec = schema?.attributes[top];
+      const keys = c.path.split(/[.[\]]+/).filter((k) => k && !/^\d+$/.test(k) && !k.startsWith('"'));
+      const spec = schema ? attributeAt(schema, keys) : undefined;
       if (spec?.computed && !spec.optional) return false;
       return !(spec?.computed && standInTops.has(top));
     });
@@ -266,12 +273,36 @@ interface Sides {
   head: { source: string; json: StackJson };
 }
 
+/**
+ * The base with the moves Terraform made (moved blocks) applied to its addresses, so that the static
+ * comparison sees a moved resource as the same resource (no destroy and create, no security change).
+ */
+function withMoves(json: StackJson, moves: { from: string; to: string }[]): StackJson {
+  if (!moves.length) return json;
+  let text = JSON.stringify(json);
+  for (const { from, to } of moves) text = text.replaceAll(`${from}.`, `${to}.`).replaceAll(`"${from}"`, `"${to}"`);
+  const moved = JSON.parse(text) as StackJson;
+  for (const { from, to } of moves) {
+    const [type, name] = from.split(".");
+    const blocks = moved.resource?.[type];
+    if (blocks && name in blocks) {
+      blocks[to.split(".")[1]] = blocks[name];
+      delete blocks[name];
+    }
+  }
+  return moved;
+}
+
 export async function changeReport(
   sides: Sides,
   plan: ChangePlan | undefined,
   statePath?: string,
 ): Promise<ChangeReport> {
-  const staticDiff = await diffStacks(sides.base, sides.head);
+  const moves = (plan?.head.resource_changes ?? [])
+    .filter((rc) => rc.mode === "managed" && rc.previous_address && rc.previous_address !== rc.address)
+    .filter((rc) => !rc.previous_address?.includes("[") && !rc.address.includes("[") && !rc.module_address)
+    .map((rc) => ({ from: rc.previous_address as string, to: rc.address }));
+  const staticDiff = await diffStacks({ ...sides.base, json: withMoves(sides.base.json, moves) }, sides.head);
   const baseElements = elements(sides.base.json);
   const headElements = elements(sides.head.json);
   const managedTypes = new Set(
@@ -471,8 +502,9 @@ export async function changeReport(
   const newRevision = resources.filter((r) => r.newRevision).length;
   const destroy = resources.filter((r) => (r.action === "replace" && !r.newRevision) || r.action === "delete").length;
   const security = Object.values(staticDiff.security).reduce((n, d) => n + d.added.length + d.removed.length, 0);
-  const other =
-    staticDiff.variables.length + staticDiff.providers.length + staticDiff.locals.length + withoutEffect.length;
+  const other = staticDiff.variables.length + staticDiff.providers.length;
+  const noEffect =
+    causes.filter((c) => c.reaches.length === 0 && !c.address.startsWith("provider.")).length + withoutEffect.length;
   const summary = {
     create: count("create"),
     update: count("update"),
@@ -488,9 +520,12 @@ export async function changeReport(
     security,
     outputs: outputs.length,
     other,
+    withoutEffect: noEffect,
     changed: false,
   };
-  summary.changed = resources.length > 0 || outputs.length > 0 || staticDiff.summary.changed;
+  // A change is what Terraform would do, the backend, the module's interface (variables, outputs),
+  // providers and the security view; what only rewrites the configuration without effect is not.
+  summary.changed = resources.length > 0 || outputs.length > 0 || summary.backendChanged || other > 0 || security > 0;
 
   return {
     base: sides.base.source,

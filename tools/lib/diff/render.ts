@@ -35,7 +35,7 @@ function verdictWords(r: ResourceVerdict): string {
     update: ["update in place", moved].filter(Boolean).join(", "),
     replace: r.newRevision
       ? `new revision (Terraform replaces it${forced ? `, ${forced}` : ""}; how ${r.type} changes)`
-      : `replace (destroy and create${forced ? `, ${forced}` : ""}${moved ? `, ${moved}` : ""})`,
+      : `replace (${r.actions[0] === "create" ? "create the new one, then destroy the old one" : "destroy, then create"}${forced ? `, ${forced}` : ""}${moved ? `, ${moved}` : ""})`,
     delete: "delete",
     move: `${moved} (no change)`,
     forget: "forget (removed from the state; the object is kept)",
@@ -108,7 +108,7 @@ function sections(report: ChangeReport): Section[] {
       ),
     });
   }
-  const causes = report.causes.filter((c) => c.reaches.length || !report.resources.length || true);
+  const causes = report.causes;
   if (causes.length) {
     out.push({
       title: "Causes (changed outside resources; marked ← on the resources they reach)",
@@ -166,7 +166,7 @@ function sections(report: ChangeReport): Section[] {
   if (attachments.length) out.push({ title: "Security: IAM policy attachments", lines: attachments });
   if (rules.length) out.push({ title: "Security: security group rules", lines: rules });
   if (exposures.length) out.push({ title: "Security: exposure", lines: exposures });
-  if (report.couldNotKnow.length) {
+  if (report.couldNotKnow.length && report.summary.changed) {
     out.push({ title: "What the verdicts could not know", lines: report.couldNotKnow.map((n) => `  · ${n}`) });
   }
   return out;
@@ -177,8 +177,9 @@ const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ?
 export function summaryLine(report: ChangeReport): string {
   const s = report.summary;
   if (!s.changed) {
-    return report.verdicts.engine === "identical"
-      ? "No changes: both synthesize the same infrastructure."
+    if (report.verdicts.engine === "identical") return "No changes: both synthesize the same infrastructure.";
+    return s.withoutEffect
+      ? "No changes: Terraform plans none; the configuration changes above have no effect."
       : "No changes: Terraform plans none, and both synthesize the same infrastructure.";
   }
   const replace = s.replace
@@ -192,7 +193,8 @@ export function summaryLine(report: ChangeReport): string {
   if (s.backendChanged) parts.push("backend changed");
   parts.push(plural(s.security, "security change"));
   if (s.outputs) parts.push(plural(s.outputs, "output change"));
-  if (s.other) parts.push(plural(s.other, "other configuration change"));
+  if (s.other) parts.push(plural(s.other, "variable or provider change"));
+  if (s.withoutEffect) parts.push(`${plural(s.withoutEffect, "configuration change")} without effect`);
   return `Summary: ${parts.join("; ")}`;
 }
 
