@@ -140,6 +140,12 @@ describe("a change of several kinds, planned once", () => {
       "→ aws_iam_role.task_renamed: moved from aws_iam_role.task (no change)  ← configuration",
     ]);
     expect(text).toContain('    name: "/cricksy-ai/worker" → "/cricksy-ai/worker-logs"');
+    // A set (the group's rules) compared as a set: the rule added, not the others shifted position by position.
+    expect(text.filter((l) => l.startsWith("    ingress"))).toEqual([
+      expect.stringMatching(
+        /^ {4}ingress: \(none\) → \{"cidr_blocks":\["0\.0\.0\.0\/0"\],"description":"SSH","from_port":22,/,
+      ),
+    ]);
     expect(text).toContain(
       '    task_definition: "arn:aws:ecs:us-east-2:123456789012:task-definition/stand-in-worker" → (known after apply)',
     );

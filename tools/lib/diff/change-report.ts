@@ -16,7 +16,7 @@ import { elements, type Json, type StackJson } from "../stack/read.js";
 import { referencesIn } from "../stack/references.js";
 import type { ChangePlan } from "../terraform/change-plan.js";
 import { REPLACED_BY_DESIGN, type ResourceChange, type TerraformPlanJson } from "../terraform/plan.js";
-import { attributeAt, type ProviderSchemas } from "../terraform/schema.js";
+import { attributeAt, type BlockSchema, type ProviderSchemas } from "../terraform/schema.js";
 import { type AddressChange, diffStacks, type NamedChange, type SecurityDiff, type StackDiff } from "./stack-diff.js";
 import { type AttributeChange, diffValues } from "./values.js";
 
@@ -245,6 +245,51 @@ function actionOf(rc: ResourceChange): Action | undefined {
   return undefined;
 }
 
+/** Whether a top-level attribute or block of a resource type is a set (its elements have no order). */
+function isSet(schema: BlockSchema | undefined, key: string): boolean {
+  if (!schema) return false;
+  const type = schema.attributes[key]?.type;
+  if (Array.isArray(type)) return type[0] === "set";
+  return schema.blocks[key]?.nesting === "set";
+}
+
+/** Whether a set's element after the change is the one before (its values known after apply match any). */
+function sameElement(before: unknown, after: unknown): boolean {
+  if (after === SENTINEL) return true;
+  if (Array.isArray(after)) {
+    return Array.isArray(before) && before.length === after.length && after.every((a, i) => sameElement(before[i], a));
+  }
+  if (isObject(after)) {
+    if (!isObject(before)) return false;
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    return [...keys].every((k) => sameElement(before[k], after[k]));
+  }
+  return JSON.stringify(before) === JSON.stringify(after);
+}
+
+/**
+ * `diffValues`, but a set (security group rules, a policy's statements as the provider keeps them) is
+ * compared as a set: the elements taken away and those added, not its elements position by position
+ * (Terraform sorts a set's elements by their hash, so one new rule shifts the others).
+ */
+function setAwareDiff(before: unknown, after: unknown, schema: BlockSchema | undefined): AttributeChange[] {
+  if (!isObject(before) || !isObject(after)) return diffValues(before, after);
+  const sets = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+    (k) => isSet(schema, k) && Array.isArray(before[k]) && Array.isArray(after[k]),
+  );
+  const rest = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => !sets.includes(k)));
+  const changes = diffValues(rest(before), rest(after));
+  for (const key of sets) {
+    const was = before[key] as unknown[];
+    const now = after[key] as unknown[];
+    for (const e of was.filter((x) => !now.some((y) => sameElement(x, y)))) changes.push({ path: key, old: e });
+    for (const e of now.filter((y) => !was.some((x) => sameElement(x, y)))) changes.push({ path: key, new: e });
+  }
+  // In the order of their attributes (a stable sort: each attribute's own paths keep theirs).
+  const order = (c: AttributeChange) => topOf(c.path);
+  return changes.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+}
+
 /** The attribute changes of one resource change: decoded JSON, unknowns marked, sensitive values masked. */
 function attributeChanges(rc: ResourceChange, schemas: ProviderSchemas, standIns: string[]): AttributeChange[] {
   const [before, after] = masked(
@@ -255,7 +300,7 @@ function attributeChanges(rc: ResourceChange, schemas: ProviderSchemas, standIns
   );
   const schema = schemas[rc.type]?.block;
   const standInTops = new Set(standIns.map(topOf));
-  return diffValues(before, after)
+  return setAwareDiff(before, after, schema)
     .map((c): AttributeChange => (c.new === SENTINEL ? { path: c.path, old: c.old, unknown: true } : c))
     .filter((c) => {
       if (!c.unknown) return true;
