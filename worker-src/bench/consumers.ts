@@ -20,12 +20,12 @@
  * AWS SDK's), per message.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer as SqsConsumer } from "sqs-consumer";
-import { decodeVideo, probeVideo } from "../dist/analysis.js";
+import { analyseVideo } from "../dist/analysis.js";
 import { Consumer } from "../dist/consumer.js";
 import { createLogger } from "../dist/logger.js";
 
@@ -226,58 +226,58 @@ console.log(
 sqs.destroy();
 emulator.kill("SIGTERM");
 
-// 3. The decode check's cost per second of video.
+// 3. The analysis' cost per second of video: ffprobe (container, packet list) and the one ffmpeg pass
+// that decodes every frame and writes the 3 thumbnails.
 const videos = mkdtempSync(join(tmpdir(), "cricksy-bench-videos-"));
 const VIDEOS = [
-  { width: 320, height: 240, fps: 25, seconds: 60 },
-  { width: 1280, height: 720, fps: 30, seconds: 60 },
-  { width: 1920, height: 1080, fps: 30, seconds: 30 },
+  { width: 320, height: 240, fps: 25, seconds: 60, codec: "h264" },
+  { width: 1280, height: 720, fps: 30, seconds: 60, codec: "h264" },
+  { width: 1920, height: 1080, fps: 30, seconds: 30, codec: "h264" },
+  { width: 1280, height: 720, fps: 30, seconds: 60, codec: "vp9" },
 ];
+const ENCODERS: Record<string, string[]> = {
+  h264: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+  vp9: ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2M"],
+};
 console.log("");
-console.log(`decode check (every frame of the first video stream, ffmpeg -f null), median of ${ROUNDS} runs`);
-console.log("| video | H.264 file | decode wall time | ms per second of video | CPU ms per second of video |");
+console.log(
+  `analysis (ffprobe, packet list, one ffmpeg pass: decode check of every frame + 3 thumbnails), median of ${ROUNDS} runs`,
+);
+console.log("| video | file | analysis wall time | ms per second of video | CPU ms per second of video |");
 console.log("| --- | --- | --- | --- | --- |");
 for (const v of VIDEOS) {
-  const file = join(videos, `${v.width}x${v.height}.mp4`);
+  const file = join(videos, `${v.width}x${v.height}-${v.codec}.${v.codec === "vp9" ? "webm" : "mp4"}`);
   execFileSync("ffmpeg", [
     ...["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"],
     ...["-i", `testsrc2=size=${v.width}x${v.height}:rate=${v.fps}:duration=${v.seconds}`],
-    ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", String(v.fps), file],
+    ...ENCODERS[v.codec],
+    ...["-g", String(v.fps), file],
   ]);
-  const info = await probeVideo(file, new AbortController().signal);
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    const thumbnails = mkdtempSync(join(videos, "thumbs-"));
+    const cpuBefore = childrenCpuMs();
     const started = process.hrtime.bigint();
-    await decodeVideo(file, info.declaredDurationSeconds, new AbortController().signal);
+    await analyseVideo(file, new AbortController().signal, undefined, { thumbnails: { dir: thumbnails, count: 3 } });
     wall.push(Number(process.hrtime.bigint() - started) / 1e6);
-    cpu.push(childCpuMs(file));
+    cpu.push(childrenCpuMs() - cpuBefore);
   }
   const size = `${(Number(execFileSync("stat", ["-c", "%s", file], { encoding: "utf8" })) / 1e6).toFixed(0)} MB`;
   console.log(
-    `| ${v.width}x${v.height} ${v.fps} fps, ${v.seconds} s | ${size} | ${(median(wall) / 1000).toFixed(2)} s | ${(median(wall) / v.seconds).toFixed(0)} | ${(median(cpu) / v.seconds).toFixed(0)} |`,
+    `| ${v.codec === "vp9" ? "VP9" : "H.264"} ${v.width}x${v.height} ${v.fps} fps, ${v.seconds} s | ${size} | ${(median(wall) / 1000).toFixed(2)} s | ${(median(wall) / v.seconds).toFixed(0)} | ${(median(cpu) / v.seconds).toFixed(0)} |`,
   );
 }
 rmSync(videos, { recursive: true, force: true });
 
 /**
- * CPU time (user + system, ms) of the same ffmpeg decode: a shell runs it, then
- * reads its own children's times (cutime, cstime: fields 16 and 17 of
- * /proc/<pid>/stat, in clock ticks of 1/100 s). ffmpeg decodes with several threads,
- * so CPU time can exceed wall time.
+ * CPU time (user + system, ms) of this process's finished children (ffprobe, ffmpeg):
+ * cutime and cstime, fields 16 and 17 of /proc/self/stat, in clock ticks of 1/100 s.
+ * ffmpeg decodes with several threads, so CPU time can exceed wall time.
  */
-function childCpuMs(file: string): number {
-  const out = execFileSync(
-    "sh",
-    [
-      "-c",
-      'ffmpeg -hide_banner -nostdin -nostats -v error -i "$1" -map 0:v:0 -f null - && cat /proc/$$/stat',
-      "sh",
-      file,
-    ],
-    { encoding: "utf8" },
-  );
-  const fields = out.slice(out.lastIndexOf(")") + 2).split(" ");
+function childrenCpuMs(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // After the command name: field 3 is index 0, so cutime (16) and cstime (17) are 13 and 14.
   return (Number(fields[13]) + Number(fields[14])) * 10;
 }

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MediaTools } from "./analysis.js";
 import { WORKER_CONTRACT } from "./contract.js";
+import { maskSecrets } from "./logger.js";
 import type { TaskSize } from "./task-size.js";
 
 export class ConfigError extends Error {
@@ -47,6 +48,11 @@ export interface Config {
   retryMaxS: number;
   /** Where videos are downloaded and thumbnails made. */
   scratchDir: string;
+  /**
+   * The variable that chose the scratch directory, for error lines: WORKER_SCRATCH_DIR, or
+   * TMPDIR when WORKER_SCRATCH_DIR is unset and TMPDIR is set (the default follows it).
+   */
+  scratchDirVariable: string;
   /** TMPDIR, for node and ffmpeg: checked writable at start like the scratch directory. */
   tmpDir: string;
   /** ffmpeg and ffprobe (WORKER_FFMPEG, WORKER_FFPROBE; PATH lookups by default). */
@@ -89,9 +95,12 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return Number(raw);
 }
 
-/** A value quoted in an error line: at most 300 characters, a URL's user and password hidden. */
+/**
+ * A value quoted in an error line: at most 300 characters, the credentials of anything
+ * URL-like hidden (`scheme://***@host`, even when the value does not parse as a URL).
+ */
 function echo(raw: string): string {
-  const hidden = raw.replace(/\/\/[^/@\s]*@/, "//***@");
+  const hidden = maskSecrets(raw);
   return hidden.length > 300 ? `${hidden.slice(0, 300)}…[cut]` : hidden;
 }
 
@@ -138,7 +147,7 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
   if (environment !== undefined && !/^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$/.test(environment)) {
     throw new ConfigError(
       WORKER_CONTRACT.env.environment,
-      `must be 1 to 255 printable ASCII characters (the environment's name, e.g. production), got "${environment.slice(0, 300)}"`,
+      `must be 1 to 255 printable ASCII characters (the environment's name, e.g. production), got "${echo(environment)}"`,
     );
   }
 
@@ -174,7 +183,13 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
     throw new ConfigError("LOG_LEVEL", `must be one of debug, info, warn, error, got "${echo(logLevel)}"`);
   }
 
-  const scratchDir = optional(env, WORKER_CONTRACT.env.scratchDir) ?? tmpdir();
+  const tmpDir = optional(env, WORKER_CONTRACT.env.tmpDir) ?? tmpdir();
+  const scratchDir = optional(env, WORKER_CONTRACT.env.scratchDir) ?? tmpDir;
+  const scratchDirVariable =
+    optional(env, WORKER_CONTRACT.env.scratchDir) === undefined &&
+    optional(env, WORKER_CONTRACT.env.tmpDir) !== undefined
+      ? WORKER_CONTRACT.env.tmpDir
+      : WORKER_CONTRACT.env.scratchDir;
   return {
     queueUrl,
     bucket,
@@ -192,7 +207,8 @@ export function loadConfig(env: Env, taskSize: TaskSize): Config {
     retryBaseS,
     retryMaxS,
     scratchDir,
-    tmpDir: optional(env, WORKER_CONTRACT.env.tmpDir) ?? tmpdir(),
+    scratchDirVariable,
+    tmpDir,
     tools: {
       ffmpeg: optional(env, "WORKER_FFMPEG") ?? "ffmpeg",
       ffprobe: optional(env, "WORKER_FFPROBE") ?? "ffprobe",

@@ -77,8 +77,9 @@ function parseUrl(value: string): DatabaseSettings {
     host: (url.hostname !== SOCKET && url.hostname.replace(/^\[|\]$/g, "")) || options.host || undefined,
     port,
     database: decode(url.pathname.replace(/^\//, "")) || undefined,
-    username: url.username ? decode(url.username) : undefined,
-    password: url.password ? decode(url.password) : undefined,
+    username: url.username ? decode(url.username) : options.user || undefined,
+    // libpq takes the password from the query too (`?password=...`): a password all the same.
+    password: url.password ? decode(url.password) : options.password,
     options,
     source: "url",
   };

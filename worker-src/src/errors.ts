@@ -26,6 +26,11 @@ export const FAILURE_REASONS = {
   truncated: "the upload is cut short",
   /** Frames that do not decode (damaged data inside the file). */
   corrupt: "the video's frames are damaged",
+  /**
+   * A video the worker cannot process, the same way on every attempt: ffmpeg has no
+   * decoder for its codec, or the frames decode but no thumbnail can be made of them.
+   */
+  unsupported: "the worker cannot process this kind of video",
   /** The job's time budget ran out on its last attempt. */
   "timed-out": "the job ran past its time budget on its last attempt",
   /** S3 denied access to the video on the last attempt (an IAM policy or a bucket policy). */

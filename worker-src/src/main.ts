@@ -20,7 +20,7 @@ import { emitJobMetrics } from "./metrics.js";
 import { TaskProtection } from "./protection.js";
 import { readRedrivePolicy } from "./queue.js";
 import { onShutdownSignals } from "./shutdown.js";
-import { checkWritableDir } from "./startup.js";
+import { checkWritableDir, checkWritableFile } from "./startup.js";
 import { VideoStorage } from "./storage.js";
 import { detectTaskSize } from "./task-size.js";
 import { workerVersion } from "./version.js";
@@ -48,12 +48,21 @@ function reportDatabaseSetting(config: Config, log: Logger): void {
   }
 }
 
-/** The redrive policy, with a few tries: a task that cannot read its queue is restarted by ECS. */
-async function redriveOf(sqs: SQSClient, config: Config, log: Logger): Promise<RedriveSettings | undefined> {
+/**
+ * The redrive policy, with a few tries: a task that cannot read its queue is restarted by ECS.
+ * `null` when a shutdown signal came first (`stopping` aborted).
+ */
+async function redriveOf(
+  sqs: SQSClient,
+  config: Config,
+  log: Logger,
+  stopping: AbortSignal,
+): Promise<RedriveSettings | undefined | null> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await readRedrivePolicy(sqs, config.queueUrl);
+      return await readRedrivePolicy(sqs, config.queueUrl, stopping);
     } catch (error) {
+      if (stopping.aborted) return null;
       if (attempt >= 4) {
         log.error("cannot read the queue's redrive policy (sqs:GetQueueAttributes); stopping", {
           err: errorFields(error),
@@ -63,7 +72,14 @@ async function redriveOf(sqs: SQSClient, config: Config, log: Logger): Promise<R
       }
       const delayS = backoffSeconds(attempt, 1, 8);
       log.warn("reading the queue's redrive policy failed; trying again", { err: errorFields(error), delayS });
-      await new Promise((resolve) => setTimeout(resolve, delayS * 1000));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayS * 1000);
+        stopping.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (stopping.aborted) return null;
     }
   }
 }
@@ -74,9 +90,15 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(process.env, taskSize);
-    await checkWritableDir(WORKER_CONTRACT.env.scratchDir, config.scratchDir);
     // TMPDIR may sit inside the scratch volume (it does in the image): made if missing.
     await checkWritableDir(WORKER_CONTRACT.env.tmpDir, config.tmpDir, { create: true });
+    await checkWritableDir(config.scratchDirVariable, config.scratchDir, {
+      note:
+        config.scratchDirVariable === WORKER_CONTRACT.env.tmpDir
+          ? `${WORKER_CONTRACT.env.scratchDir} is unset, so downloads go to TMPDIR too`
+          : undefined,
+    });
+    await checkWritableFile(WORKER_CONTRACT.env.healthFile, config.healthFile);
   } catch (error) {
     exitOnConfigError(error, version);
   }
@@ -104,7 +126,19 @@ async function main(): Promise<void> {
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint, forcePathStyle: true } : {}),
     requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
   });
-  const redrive = await redriveOf(sqs, config, log);
+  // A signal during start-up (ECS stopping a task that has not started consuming) ends it at
+  // once: nothing has been received, so nothing can be lost.
+  const startingUp = new AbortController();
+  let stop: () => Promise<void> = async () => startingUp.abort();
+  onShutdownSignals(() => stop(), log);
+
+  const redrive = await redriveOf(sqs, config, log, startingUp.signal);
+  if (redrive === null || startingUp.signal.aborted) {
+    log.info("stopped during start-up, before the first receive: nothing was received, nothing is lost");
+    sqs.destroy();
+    s3.destroy();
+    return;
+  }
   if (!redrive) log.warn("the queue has no redrive policy: jobs that keep failing are retried without end");
 
   const protection = new TaskProtection({ agentUri: config.ecsAgentUri, log, budgetS: config.jobTimeoutS });
@@ -141,10 +175,10 @@ async function main(): Promise<void> {
       emitJobMetrics(log, { namespace: config.metricsNamespace, environment: config.environment }, job),
   });
 
-  onShutdownSignals(async () => {
+  stop = async () => {
     await consumer.stop(config.shutdownGraceS);
     await protection.close();
-  }, log);
+  };
 
   liveness.beat();
   log.info("worker started", {

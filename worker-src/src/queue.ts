@@ -28,8 +28,14 @@ export function queueUrlFromArn(queueUrl: string, arn: string): string {
 }
 
 /** Reads RedrivePolicy; undefined when the queue has none (attempts are then unlimited, as in SQS). */
-export async function readRedrivePolicy(sqs: SQSClient, queueUrl: string): Promise<RedriveSettings | undefined> {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["RedrivePolicy"] }));
+export async function readRedrivePolicy(
+  sqs: SQSClient,
+  queueUrl: string,
+  signal?: AbortSignal,
+): Promise<RedriveSettings | undefined> {
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["RedrivePolicy"] }), {
+    abortSignal: signal,
+  });
   const raw = out.Attributes?.RedrivePolicy;
   if (!raw) return undefined;
   let policy: { maxReceiveCount?: unknown; deadLetterTargetArn?: unknown };

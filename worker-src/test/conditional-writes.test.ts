@@ -17,12 +17,14 @@ import {
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JobTimeoutError, ShutdownError } from "../src/consumer.js";
 import { createAnalysisHandler, type Outcome } from "../src/job-handler.js";
 import { VideoStorage } from "../src/storage.js";
 import { CREDENTIALS, REGION, waitFor } from "./helpers/emulator.js";
 import { GATED, makeGate } from "./helpers/gate.js";
 import { memoryLogger } from "./helpers/memory-log.js";
 import { type Moto, startMoto } from "./helpers/moto.js";
+import { startS3Proxy } from "./helpers/s3-proxy.js";
 import { makeVideo } from "./helpers/videos.js";
 import { startWorker, type WorkerProcess } from "./helpers/worker-process.js";
 
@@ -185,6 +187,101 @@ describe("deliveries of one job, at once (handler against moto's S3)", () => {
   });
 });
 
+describe("the delivery that decided the job keeps what its result references (S3 misbehaving, via a proxy)", () => {
+  /** A handler whose S3 calls go through `endpoint` (the proxy), and the jobs it ran. */
+  const handlerVia = (endpoint: string) => {
+    const client = new S3Client({ region: REGION, endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+    const { log, lines } = memoryLogger();
+    const handler = createAnalysisHandler({
+      storage: new VideoStorage(client, BUCKET),
+      scratchDir: scratch,
+      thumbnails: 3,
+      version: "test",
+    });
+    const run = (id: string, controller = new AbortController()) =>
+      handler.handle(
+        { Body: JSON.stringify({ jobId: id, videoKey: "uploads/four-three.mp4" }) },
+        { signal: controller.signal, attempt: 1, maxAttempts: 3, log: log.child({ jobId: id }) },
+      );
+    return { run, lines, close: () => client.destroy() };
+  };
+  /** What the consumer counts for each disposition: JobsSucceeded for a delete with outcome "succeeded". */
+  const counted = (dispositions: { kind: string; outcome?: string }[]) =>
+    dispositions.map((d) => (d.kind === "delete" ? d.outcome : d.kind));
+
+  it("result.json's PUT answered 503 four times: retried, the next delivery completes the copy, counted once", async () => {
+    const proxy = await startS3Proxy(moto.endpoint);
+    const id = jobId(30);
+    proxy.rule({ match: new RegExp(`^PUT /${BUCKET}/analysis/${id}/result\\.json`), status: 503, times: 4 });
+    const { run, close } = handlerVia(proxy.endpoint);
+    try {
+      const first = await run(id);
+      expect(first).toMatchObject({ kind: "retry" });
+      // The claim is this delivery's: its thumbnails stay, whatever happens to the copy.
+      const claim = await getJson(`analysis/${id}/outcome.json`);
+      for (const key of (claim as { thumbnails: string[] }).thumbnails) expect(await keysOf(id)).toContain(key);
+      const second = await run(id);
+      expect(counted([first, second])).toEqual(["retry", "succeeded"]);
+      await expectOneConsistentOutcome(id);
+    } finally {
+      close();
+      await proxy.close();
+    }
+  });
+
+  it("outcome.json stored but its answer lost (the SDK's retry gets 412): the claim is recognised as its own", async () => {
+    const proxy = await startS3Proxy(moto.endpoint);
+    const id = jobId(31);
+    const lost = proxy.rule({
+      match: new RegExp(`^PUT /${BUCKET}/analysis/${id}/outcome\\.json`),
+      dropAnswer: true,
+      times: 1,
+    });
+    const { run, lines, close } = handlerVia(proxy.endpoint);
+    try {
+      expect(counted([await run(id)])).toEqual(["succeeded"]);
+      expect(lost.hits).toBe(1);
+      expect(lines.map((l) => l.msg)).toContain("the claim is this delivery's own (its first answer was lost)");
+      await expectOneConsistentOutcome(id);
+    } finally {
+      close();
+      await proxy.close();
+    }
+  });
+
+  it.each([
+    ["SIGTERM with a grace of 0", () => new ShutdownError("shutdown grace period over"), 32],
+    ["the time budget", () => new JobTimeoutError("the job ran past its budget of 8 s"), 33],
+  ])(
+    "cancelled by %s while result.json's PUT is held: thumbnails kept, the next delivery completes the copy",
+    async (_name, reason, n) => {
+      const proxy = await startS3Proxy(moto.endpoint);
+      const id = jobId(n);
+      const held = proxy.rule({
+        match: new RegExp(`^PUT /${BUCKET}/analysis/${id}/result\\.json`),
+        hold: true,
+        times: 1,
+      });
+      const { run, close } = handlerVia(proxy.endpoint);
+      try {
+        const controller = new AbortController();
+        const first = run(id, controller);
+        await proxy.hit(held);
+        controller.abort(reason());
+        // The cancelled delivery ends with an error (the consumer settles it by the signal's reason).
+        await expect(first).rejects.toBeInstanceOf(Error);
+        const claim = (await getJson(`analysis/${id}/outcome.json`)) as { thumbnails: string[] };
+        expect(await keysOf(id)).toEqual(expect.arrayContaining(claim.thumbnails));
+        expect(counted([await run(id)])).toEqual(["succeeded"]);
+        await expectOneConsistentOutcome(id);
+      } finally {
+        close();
+        await proxy.close();
+      }
+    },
+  );
+});
+
 describe("the worker process on moto (SQS and S3)", () => {
   let sqs: SQSClient;
   let queueUrl: string;
@@ -243,5 +340,55 @@ describe("the worker process on moto (SQS and S3)", () => {
       w.lines.some((l) => l.msg === "another delivery decided the job first: kept its outcome"),
     );
     expect(loser).toBeDefined();
+  });
+
+  it("SIGTERM (grace 0) while result.json's PUT is held: the requeued job's next worker completes the copy, JobsSucceeded once", async () => {
+    // A queue of its own: a receive of a worker killed earlier may still be open on the shared one.
+    const heldQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "held-copy-jobs" }))).QueueUrl as string;
+    const proxy = await startS3Proxy(moto.endpoint);
+    const id = jobId(21);
+    const held = proxy.rule({
+      match: new RegExp(`^PUT /${BUCKET}/analysis/${id}/result\\.json`),
+      hold: true,
+      times: 1,
+    });
+    const env = {
+      SQS_QUEUE_URL: heldQueueUrl,
+      S3_BUCKET: BUCKET,
+      AWS_REGION: REGION,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      WORKER_CONCURRENCY: "1",
+      WORKER_WAIT_TIME_S: "1",
+    };
+    try {
+      const first = startWorker({ ...env, AWS_ENDPOINT_URL_S3: proxy.endpoint, WORKER_SHUTDOWN_GRACE_S: "0" });
+      workers.push(first);
+      await first.waitForLog((l) => l.msg === "worker started", 20_000, "start");
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: heldQueueUrl,
+          MessageBody: JSON.stringify({ jobId: id, videoKey: "uploads/four-three.mp4" }),
+        }),
+      );
+      await proxy.hit(held, 1, 40_000).catch((error) => {
+        throw new Error(
+          `${error.message}; first worker's log:\n${first.lines.map((l) => JSON.stringify(l)).join("\n")}`,
+        );
+      });
+      expect(await first.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+      expect(first.lines.filter((l) => l._aws !== undefined).map((l) => l.outcome)).toEqual(["released"]);
+      const second = startWorker(env);
+      workers.push(second);
+      await waitFor(() => second.lines.some((l) => l._aws !== undefined), 60_000, "the requeued job to be settled");
+      expect(second.lines.filter((l) => l._aws !== undefined).map((l) => l.outcome)).toEqual(["succeeded"]);
+      expect(second.lines.map((l) => l.msg)).toContain(
+        "the job was decided but its copy was missing: completed it (the deciding delivery did not)",
+      );
+      await expectOneConsistentOutcome(id);
+    } finally {
+      await proxy.close();
+    }
   });
 });

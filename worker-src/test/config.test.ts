@@ -93,6 +93,18 @@ describe("variables the worker does not use yet, and its environment", () => {
     expect(config.databaseSetting).toBe(value);
   });
 
+  it.each([
+    ["a slash in the password (not a URL)", { AWS_ENDPOINT_URL: "http://u:pa/S3cr3tPW@h:x" }, "S3cr3tPW"],
+    ["a raw @ in the password", { AWS_ENDPOINT_URL: "ftp://u:S3cr@tPW@h" }, "tPW"],
+    ["a space in the password", { AWS_ENDPOINT_URL: "ftp://u:S3cr3t PW@h" }, "PW@"],
+    ["a percent-encoded @", { AWS_ENDPOINT_URL_S3: "ftp://u:S3cr%40tPW@h" }, "tPW"],
+    ["a URL in WORKER_ENVIRONMENT", { WORKER_ENVIRONMENT: "http://u:S3cr3tPW@h\u0001" }, "S3cr3tPW"],
+  ])("keeps every fragment of a password out of an error line: %s", (_name, env, fragment) => {
+    const error = errorOf({ ...base, ...env });
+    expect(error.message).toContain("***@");
+    expect(error.message).not.toContain(fragment);
+  });
+
   it("hides a URL's password in an error line", () => {
     const error = errorOf({ ...base, AWS_ENDPOINT_URL_SQS: "ftp://admin:hunter2@proxy.local" });
     expect(error.message).toBe(
@@ -118,6 +130,16 @@ describe("variables the worker does not use yet, and its environment", () => {
       tmpDir: "/scratch/tmp",
       healthFile: "/scratch/worker-health",
       tools: { ffmpeg: "/opt/ffmpeg/bin/ffmpeg", ffprobe: "ffprobe" },
+    });
+  });
+
+  it("names TMPDIR, not WORKER_SCRATCH_DIR, for a scratch directory that follows TMPDIR", () => {
+    expect(loadConfig({ ...base, TMPDIR: "/data/tmp" }, size)).toMatchObject({
+      scratchDir: "/data/tmp",
+      scratchDirVariable: "TMPDIR",
+    });
+    expect(loadConfig({ ...base, WORKER_SCRATCH_DIR: "/scratch", TMPDIR: "/t" }, size)).toMatchObject({
+      scratchDirVariable: "WORKER_SCRATCH_DIR",
     });
   });
 });

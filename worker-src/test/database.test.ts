@@ -92,4 +92,15 @@ describe("describeDatabase", () => {
     expect(text).not.toContain("hunter2");
     expect(JSON.parse(text)).toMatchObject({ host: "db", hasPassword: true, options: { sslmode: "require" } });
   });
+
+  it("counts a password given as a query parameter (libpq's ?password=) as a password", () => {
+    const settings = parseDatabaseSetting("postgresql://app@db/cricksy?password=hunter2&sslmode=require");
+    expect(settings.password).toBe("hunter2");
+    const text = JSON.stringify(describeDatabase(settings));
+    expect(text).not.toContain("hunter2");
+    expect(JSON.parse(text)).toMatchObject({
+      hasPassword: true,
+      options: { password: "[redacted]", sslmode: "require" },
+    });
+  });
 });

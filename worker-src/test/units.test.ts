@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from "vitest";
 import { WORKER_CONTRACT } from "../src/contract.js";
 import { backoffSeconds } from "../src/errors.js";
 import { Liveness, livenessAgeS } from "../src/health.js";
-import { createLogger, FIELD_CAP } from "../src/logger.js";
+import { createLogger, FIELD_CAP, LINE_CAP, maskSecrets } from "../src/logger.js";
 import { emitJobMetrics } from "../src/metrics.js";
 import { VideoStorage } from "../src/storage.js";
 import { WORKER_ROOT } from "./helpers/worker-process.js";
@@ -161,19 +161,60 @@ describe("logs", () => {
     expect(doc).not.toHaveProperty(environmentDimension.name);
   });
 
-  it("caps every string field at 1 KB, marked as cut, so that a line stays small", () => {
+  it("caps every string field at 1 KB as written, marked as cut, so that a line stays small", () => {
     const lines: string[] = [];
     const log = createLogger({ write: (l) => lines.push(l) });
     const key = "k".repeat(256 * 1024);
     log.child({ videoKey: key }).error("job failed", { err: new Error(`no such key ${key}`), nested: { list: [key] } });
-    expect(lines[0].length).toBeLessThan(5 * FIELD_CAP);
+    expect(Buffer.byteLength(lines[0])).toBeLessThanOrEqual(LINE_CAP);
     const line = JSON.parse(lines[0]);
-    expect(line.videoKey).toBe(`${"k".repeat(FIELD_CAP)}…[cut, ${256 * 1024} characters]`);
+    expect(line.videoKey).toMatch(/^k+…\[cut, 262144 characters\]$/);
+    expect(Buffer.byteLength(JSON.stringify(line.videoKey))).toBeLessThanOrEqual(FIELD_CAP);
     expect(line.err.message).toMatch(/…\[cut, \d+ characters\]$/);
     expect(line.nested.list[0]).toMatch(/…\[cut, 262144 characters\]$/);
   });
 
-  it("never writes a secret: secret-named fields are redacted, URL passwords masked", () => {
+  it("measures a field by its JSON form: control characters (6 bytes each when escaped) are cut at 1 KB too", () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    // A valid 1024-byte S3 key of control characters, and an error message quoting it twice.
+    const key = "\u0001".repeat(1024);
+    log.child({ videoKey: key }).error("job failed for good", { message: `s3://b/${key} does not exist ${key}` });
+    const line = JSON.parse(lines[0]);
+    expect(Buffer.byteLength(JSON.stringify(line.videoKey))).toBeLessThanOrEqual(FIELD_CAP);
+    expect(Buffer.byteLength(JSON.stringify(line.message))).toBeLessThanOrEqual(FIELD_CAP);
+    const [kept] = line.videoKey.split("…[cut");
+    expect(line.videoKey).toBe(`${"\u0001".repeat(kept.length)}…[cut, 1024 characters]`);
+    expect(Buffer.byteLength(lines[0])).toBeLessThanOrEqual(LINE_CAP);
+  });
+
+  it("never writes a line over LINE_CAP bytes: fields are cut shorter, then all but the identifying ones dropped", () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    const fields = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field${i}`, "\u0002".repeat(2000)]));
+    log.child({ jobId: "0000", messageId: "m-1" }).warn("x".repeat(10_000), { attempt: 3, ...fields });
+    // Six fields: cut to a quarter, the line fits. Forty: only the identifying fields stay.
+    log.info("six fields", Object.fromEntries(Object.entries(fields).slice(0, 6)));
+    for (const l of lines) expect(Buffer.byteLength(l)).toBeLessThanOrEqual(LINE_CAP);
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: "warn",
+      msg: expect.stringMatching(/^x+…\[cut, 10000 characters\]$/),
+      jobId: "0000",
+      messageId: "m-1",
+      attempt: 3,
+      cut: "line over 4096 bytes: 40 fields dropped",
+    });
+    expect(Object.keys(JSON.parse(lines[1]))).toEqual(expect.arrayContaining(["field0", "field5"]));
+  });
+
+  it("never cuts a character in half (astral characters are two UTF-16 units)", () => {
+    const lines: string[] = [];
+    createLogger({ write: (l) => lines.push(l) }).info("emoji", { key: "😀".repeat(5000) });
+    const { key } = JSON.parse(lines[0]);
+    expect(key).toMatch(/^(😀)+…\[cut, 10000 characters\]$/u);
+  });
+
+  it("never writes a secret: secret-named fields are redacted, URL credentials masked", () => {
     const lines: string[] = [];
     const log = createLogger({ write: (l) => lines.push(l) });
     log.info("connecting to postgresql+asyncpg://app:hunter2@db.internal:5432/cricksy", {
@@ -185,12 +226,42 @@ describe("logs", () => {
     });
     expect(lines[0]).not.toContain("hunter2");
     expect(JSON.parse(lines[0])).toMatchObject({
-      msg: "connecting to postgresql+asyncpg://app:***@db.internal:5432/cricksy",
+      msg: "connecting to postgresql+asyncpg://***@db.internal:5432/cricksy",
       DATABASE_URL: "[redacted]",
       password: "[redacted]",
       passwordSet: true,
-      endpoint: "https://user:***@proxy.local/x",
+      endpoint: "https://***@proxy.local/x",
     });
+  });
+
+  it.each([
+    ["a slash in the password (does not parse as a URL)", "http://u:pa/S3cr3tPW@h:x", "http://***@h:x"],
+    ["a raw @ in the password", "ftp://u:S3cr@tPW@h", "ftp://***@h"],
+    ["several @", "http://u:a@b@S3cr3tPW@127.0.0.1:4566", "http://***@127.0.0.1:4566"],
+    ["a space in the password", 'got "ftp://u:S3cr3t PW@h"', 'got "ftp://***@h"'],
+    ["a token as the user", "https://ghp_S3cr3tPW@github.com/x.git", "https://***@github.com/x.git"],
+    ["upper-case scheme", "HTTPS://USER:S3cr3tPW@HOST", "HTTPS://***@HOST"],
+    ["two URLs", "http://a:S3cr3tPW@h1 and https://b:S3cr3tPW@h2/p", "http://***@h1 and https://***@h2/p"],
+    [
+      "a password as a query parameter",
+      "postgresql://app@db/x?sslmode=require&password=S3cr3tPW",
+      "postgresql://***@db/x?sslmode=require&password=***",
+    ],
+    [
+      "a presigned URL",
+      "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA/S3cr3tPW&X-Amz-Signature=S3cr3tPW",
+      "https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***",
+    ],
+  ])("masks credentials in URL-like text: %s", (_name, text, masked) => {
+    expect(maskSecrets(text)).toBe(masked);
+    expect(maskSecrets(text)).not.toContain("S3cr3tPW");
+  });
+
+  it("leaves S3 keys with an @ alone (s3:// never carries credentials) and text without a scheme", () => {
+    expect(maskSecrets("s3://bucket/uploads/ana@example.com/v.mp4 does not exist")).toBe(
+      "s3://bucket/uploads/ana@example.com/v.mp4 does not exist",
+    );
+    expect(maskSecrets("uploads/ana@example.com/v.mp4")).toBe("uploads/ana@example.com/v.mp4");
   });
 });
 

@@ -4,12 +4,13 @@
  * A job that must be slow is made slow on purpose: its ffmpeg waits at a gate
  * that the test opens (helpers/gate.ts), never by picking a long video.
  */
+import { readFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator, waitFor } from "./helpers/emulator.js";
 import { makeGate } from "./helpers/gate.js";
-import { makeVideo } from "./helpers/videos.js";
+import { H264, makeMedia, makeVideo, testPattern } from "./helpers/videos.js";
 import { type LogLine, startWorker, type WorkerProcess } from "./helpers/worker-process.js";
 
 const SHORT = () => makeVideo({ seconds: 4, width: 320, height: 240, fps: 25 });
@@ -46,7 +47,7 @@ describe("results", () => {
     const succeeded = await logged(w, "job succeeded");
     expect(succeeded).toMatchObject({ level: "info", jobId: jobId(1), attempt: 1, thumbnails: 3 });
     expect(typeof succeeded.durationMs).toBe("number");
-    for (const msg of ["job started", "video downloaded", "video probed", "thumbnail extracted"]) {
+    for (const msg of ["job started", "video downloaded", "video analysed", "thumbnail uploaded"]) {
       expect(w.lines.find((l) => l.msg === msg)).toMatchObject({ jobId: jobId(1), attempt: 1 });
     }
     const metrics = await w.waitForLog((l) => l._aws !== undefined, 5000, "an EMF line");
@@ -148,6 +149,41 @@ describe("results", () => {
   );
 });
 
+describe("videos the analysis used to get wrong, end to end", () => {
+  it.each([
+    ["a 3-frame video (fewer frames than 2 per thumbnail, one keyframe)", "3-frames-e2e.mp4", ["-frames:v", "3"], 3],
+    ["an H.264 MPEG-TS as ffmpeg writes it (starting at 1.4 s)", "ts-e2e.ts", [], 150],
+  ])("%s: succeeds on its first attempt, counted once", async (_name, name, extra, frames) => {
+    const video = makeMedia(name, (out) => [...testPattern(6), ...extra, ...H264, out]);
+    const w = worker();
+    await started(w);
+    await emulator.putObject("uploads/v", readFileSync(video));
+    await emulator.sendJob({ jobId: jobId(37), videoKey: "uploads/v" });
+    await logged(w, "job succeeded");
+    const result = await emulator.getJson<{ video: { frameCount: number }; thumbnails: string[] }>(
+      `analysis/${jobId(37)}/result.json`,
+    );
+    expect(result?.video.frameCount).toBe(frames);
+    expect(result?.thumbnails).toHaveLength(3);
+    await waitFor(() => w.lines.some((l) => l._aws !== undefined), 5000, "the EMF line");
+    expect(w.lines.filter((l) => l._aws !== undefined).map((l) => `${l.outcome}@${l.attempt}`)).toEqual([
+      "succeeded@1",
+    ]);
+  });
+
+  it("a valid 1024-byte videoKey of control characters: every line at most 4096 bytes", async () => {
+    const w = worker();
+    await started(w);
+    // Each is one byte of the key and six in a JSON line.
+    await emulator.sendJob(`{"jobId":"${jobId(38)}","videoKey":"${"\\u0001".repeat(1024)}"}`);
+    await logged(w, "job failed for good");
+    await waitFor(() => w.lines.some((l) => l._aws !== undefined), 5000, "the EMF line");
+    const raw = w.lines.map((l) => Buffer.byteLength(JSON.stringify(l)));
+    expect(Math.max(...raw)).toBeLessThanOrEqual(4096);
+    expect(await emulator.getJson(`analysis/${jobId(38)}/error.json`)).toMatchObject({ reason: "video-not-found" });
+  });
+});
+
 describe("concurrency", () => {
   it("runs WORKER_CONCURRENCY jobs at once from a backlog, never more, and finishes them all", async () => {
     await emulator.putObject("uploads/a.mp4", SHORT());
@@ -206,6 +242,8 @@ describe("retries and the dead-letter queue", () => {
     await logged(w, "could not write the job's final outcome", (l) => l.attempt === 2);
     await logged(w, "last attempt failed: message moved to the dead-letter queue");
     await waitFor(async () => (await emulator.peek(emulator.dlqUrl)).length === 1, 10_000, "the dead-letter queue");
+    // The metric line follows the log line; it may come in the next chunk of the worker's output.
+    await waitFor(() => w.lines.filter((l) => l._aws !== undefined).length === 2, 5000, "two EMF lines");
     const metrics = w.lines.filter((l) => l._aws !== undefined);
     expect(metrics.map((l) => l.outcome)).toEqual(["retried", "failed"]);
   });
@@ -250,6 +288,34 @@ describe("retries and the dead-letter queue", () => {
   });
 });
 
+describe("access denied without a reason", () => {
+  beforeAll(() => {
+    receiveLimit = 2;
+  });
+  afterAll(() => {
+    receiveLimit = 5;
+  });
+
+  it("a 403 with an empty body: error.json says AccessDenied, the operation and the key", async () => {
+    await emulator.putObject("uploads/a.mp4", SHORT());
+    const proxy = await denyingS3Proxy(emulator.endpoint, /^\/[^/]+\/uploads\//, { emptyBody: true });
+    try {
+      const w = worker({ AWS_ENDPOINT_URL_S3: proxy.endpoint });
+      await started(w);
+      await emulator.sendJob({ jobId: jobId(36), videoKey: "uploads/a.mp4" });
+      await logged(w, "job failed for good on its last attempt", () => true, 30_000);
+      const error = await emulator.getJson<{ reason: string; message: string }>(`analysis/${jobId(36)}/error.json`);
+      expect(error?.reason).toBe("access-denied");
+      expect(error?.message).toContain(
+        "S3 denied GetObject on s3://cricksy-test-videos/uploads/a.mp4 (403 AccessDenied)",
+      );
+      expect(error?.message).not.toContain("UnknownError");
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe("crash", () => {
   it("loses nothing when killed with SIGKILL mid-job: the job completes exactly once, elsewhere", async () => {
     await emulator.putObject("uploads/long.mp4", SHORT());
@@ -260,6 +326,8 @@ describe("crash", () => {
     await gate.waiting();
     a.child.kill("SIGKILL");
     expect((await a.exited).signal).toBe("SIGKILL");
+    // SIGKILL takes no children with it: the stand-in ffmpeg A started would wait at its gate for ever.
+    for (const pid of gate.alive()) process.kill(pid, "SIGKILL");
     expect(a.lines.find((l) => l.msg === "job succeeded")).toBeUndefined();
     expect(await emulator.getJson(`analysis/${jobId(6)}/result.json`)).toBeUndefined();
 
@@ -379,10 +447,16 @@ describe("time budget", () => {
  * An S3 endpoint in front of fauxqs that answers 403 AccessDenied for paths
  * matching `deny` (as S3 does for a key outside the role's policy) and forwards the rest.
  */
-async function denyingS3Proxy(target: string, deny: RegExp) {
+async function denyingS3Proxy(target: string, deny: RegExp, options: { emptyBody?: boolean } = {}) {
   const server = createServer((req, res) => {
     if (deny.test(req.url ?? "")) {
       req.resume();
+      if (options.emptyBody) {
+        // As S3 answers a HEAD, and as some proxies and KMS denials do: a status and nothing else.
+        res.writeHead(403, { "content-length": "0" });
+        res.end();
+        return;
+      }
       res.writeHead(403, { "content-type": "application/xml" });
       res.end(
         '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
@@ -493,6 +567,17 @@ describe("configuration", () => {
       expect.stringMatching(/^invalid configuration: TMPDIR: \/sys is not writable by this user/),
     ],
     [
+      // The scratch directory follows TMPDIR when it is unset: the line names TMPDIR, the variable to fix.
+      { WORKER_SCRATCH_DIR: "", TMPDIR: "/proc" },
+      "TMPDIR",
+      expect.stringMatching(/^invalid configuration: TMPDIR: \/proc is not writable by this user/),
+    ],
+    [
+      { WORKER_HEALTH_FILE: "/nonexistent/health/worker-health" },
+      "WORKER_HEALTH_FILE",
+      "invalid configuration: WORKER_HEALTH_FILE: /nonexistent/health (the directory of /nonexistent/health/worker-health) does not exist (ENOENT); create it or mount a volume there",
+    ],
+    [
       { WORKER_CONCURRENCY: "x", DATABASE_URL: "postgres://app:hunter2@db/x", AWS_ENDPOINT_URL: "ftp://u:hunter2@h" },
       "AWS_ENDPOINT_URL",
       'invalid configuration: AWS_ENDPOINT_URL: must start with http:// or https://, got "ftp://***@h"',
@@ -503,6 +588,36 @@ describe("configuration", () => {
     expect(w.lines).toHaveLength(1);
     expect(w.lines[0]).toMatchObject({ level: "error", msg: message, variable });
     expect(JSON.stringify(w.lines)).not.toContain("hunter2");
+    expect(w.other).toEqual([]);
+  });
+
+  it.each([
+    ["a slash in the password (not a URL at all)", "http://u:pa/hunter2@h:x", ["hunter2"]],
+    ["a raw @ in the password", "ftp://u:hun@ter2@h", ["ter2"]],
+    ["a space in the password", "ftp://u:hunter 2@h", ["hunter", " 2@"]],
+  ])("a configuration error keeps every fragment of a password out (%s)", async (_name, endpoint, fragments) => {
+    const w = worker({ AWS_ENDPOINT_URL: endpoint });
+    expect(await w.exited).toEqual({ code: 78, signal: null });
+    expect(w.lines).toMatchObject([{ variable: "AWS_ENDPOINT_URL", msg: expect.stringContaining("***@") }]);
+    for (const fragment of fragments) expect(JSON.stringify(w.lines)).not.toContain(fragment);
+  });
+
+  it("the start line shows an endpoint whose password holds a raw @ without any of it", async () => {
+    const port = new URL(emulator.endpoint).port;
+    const w = worker({ AWS_ENDPOINT_URL: `http://u:hun@ter2@127.0.0.1:${port}` });
+    const start = await started(w);
+    expect(start.endpoints).toEqual({ sqs: `http://***@127.0.0.1:${port}`, s3: `http://***@127.0.0.1:${port}` });
+    expect(JSON.stringify(w.lines)).not.toContain("ter2");
+  });
+
+  it("SIGTERM while the worker is still starting (its queue unreachable): one line, exit 0, nothing received", async () => {
+    const w = worker({ AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:9" });
+    await logged(w, "reading the queue's redrive policy failed; trying again");
+    expect(await w.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+    expect(w.lines.map((l) => l.msg)).toContain(
+      "stopped during start-up, before the first receive: nothing was received, nothing is lost",
+    );
+    expect(w.lines.map((l) => l.msg)).not.toContain("worker started");
     expect(w.other).toEqual([]);
   });
 

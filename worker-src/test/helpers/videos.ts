@@ -89,3 +89,45 @@ export function corruptFrames(video: Buffer, spots = 200, seed = 1): Buffer {
   }
   return out;
 }
+
+/**
+ * A media file made by ffmpeg, cached under `name` (written whole: temp file, then rename);
+ * returns its path. `args` receives the output path and returns ffmpeg's arguments.
+ */
+export function makeMedia(name: string, args: (out: string) => string[]): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  if (!existsSync(file)) {
+    const dot = name.lastIndexOf(".");
+    const temp = `${file}.${process.pid}${dot >= 0 ? name.slice(dot) : ""}`;
+    execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args(temp)], { stdio: "pipe" });
+    renameSync(temp, file);
+  }
+  return file;
+}
+
+/** ffmpeg's moving test pattern, for `seconds` at `fps` (lavfi input arguments). */
+export const testPattern = (seconds: number, fps = 25, size = "320x240") => [
+  ...["-f", "lavfi", "-i", `testsrc2=size=${size}:rate=${fps}:duration=${seconds}`],
+];
+export const H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"];
+
+/**
+ * `bytes` random bytes written over one place in the second two thirds of the file
+ * (seeded xorshift32: the same damage on every run).
+ */
+export function damageOnce(video: Buffer, seed: number, bytes = 16): Buffer {
+  const out = Buffer.from(video);
+  let state = seed >>> 0 || 1;
+  const random = () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 2 ** 32;
+  };
+  const at = Math.floor(out.length * (0.3 + random() * 0.6));
+  for (let i = 0; i < bytes; i++) out[at + i] = Math.floor(random() * 256);
+  return out;
+}
