@@ -165,11 +165,37 @@ describe("with --plan: Terraform's own verdict, offline", () => {
     const replace = lines.indexOf("  replace  aws_ecs_task_definition.worker");
     expect(lines.slice(replace + 2, replace + 4)).toEqual([
       "           forced by: container_definitions, ephemeral_storage, task_role_arn, volume",
-      "           (a new revision: how ECS deploys; the old one stays registered)",
+      "           (a new revision: how ECS deploys; the old one stays registered: skip_destroy)",
     ]);
     expect(lines).toContain("  update   aws_ecs_service.worker");
     expect(lines).toContain("           changes: task_definition");
     expect(lines).toContain("Result: covered — every object in the state is kept.");
+  });
+
+  it("in legacy-parity mode (no skip_destroy), a new task definition revision deregisters the old one", async () => {
+    // A larger worker task: a new revision of the parity stack's task definition.
+    const sizes = join(dir, "larger-worker.tfvars");
+    writeFileSync(sizes, "worker_cpu = 1024\nworker_memory = 2048\n");
+    const result = await check(
+      "--state",
+      LEGACY_STATE,
+      "--synth",
+      synth.file,
+      "--plan",
+      "--var-file",
+      LEGACY_TFVARS,
+      "--var-file",
+      sizes,
+    );
+    expect(result.stderr).toBe("");
+    const lines = result.stdout.split("\n");
+    const replace = lines.indexOf("  replace  aws_ecs_task_definition.worker");
+    expect(replace).toBeGreaterThan(0);
+    expect(lines.slice(replace + 2, replace + 4)).toEqual([
+      "           forced by: cpu, memory",
+      "           (a new revision: how ECS deploys; Terraform deregisters the old one: skip_destroy is not set)",
+    ]);
+    expect(result.stdout).not.toContain("stays registered");
   });
 
   it("says delete and create for the renamed resource", async () => {
