@@ -43,8 +43,17 @@ export const MAX_ROUNDS = 3;
  * the account and region, Terraform's version and the provider build): the same base needs no new one.
  */
 export const STAND_IN_CACHE_DIR = join(PROJECT_ROOT, "node_modules", ".cache", "cricksy-infra", "stand-in-states");
-/** Bumped when the way stand-in states are made changes, so that older entries are not used. */
-const CACHE_FORMAT = 1;
+/**
+ * What makes a stand-in state besides its inputs: the code that makes it. An entry made by other code
+ * (an edit of the harness, another version of the project) is not used.
+ */
+const CACHE_FORMAT = createHash("sha256")
+  .update(
+    ["base-state.ts", "stand-ins.ts", "change-plan.ts"]
+      .map((file) => readFileSync(join(import.meta.dirname, file), "utf8"))
+      .join("\0"),
+  )
+  .digest("hex");
 
 interface CacheEntry {
   standIn: StandInState;
