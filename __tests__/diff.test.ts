@@ -15,7 +15,6 @@ import type { StackJson } from "../tools/lib/stack/read.js";
 import { applyEdits, cosmeticEdit, type Edit, removalEdit, renameEdit } from "./helpers/catalogue.js";
 import { bodyLines, runTool } from "./helpers/cli.js";
 import { cloneWorkingTree, git } from "./helpers/clone.js";
-import { LEGACY_TFVARS } from "./helpers/fixtures.js";
 import { type Synthesized, synthCompute } from "./helpers/synth.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cricksy-diff-test-"));
@@ -58,7 +57,7 @@ describe("no change", () => {
 
   it("a cosmetic reorder (keys of every block, IAM action lists) plans no change: exit 0, every gate quiet", async () => {
     const reordered = head("cosmetic", [cosmeticEdit()]);
-    const result = await diff(synth.file, reordered, "--var-file", LEGACY_TFVARS, "--fail-on", "any");
+    const result = await diff(synth.file, reordered, "--fail-on", "any");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const lines = bodyLines(result.stdout);
@@ -113,7 +112,7 @@ describe("a change of several kinds, planned once", () => {
       renameEdit("aws_iam_role.task", true),
       renameEdit("aws_cloudwatch_metric_alarm.worker_queue_age", false),
     ]);
-    const result = await diff(synth.file, changed, "--var-file", LEGACY_TFVARS, "--format", "json");
+    const result = await diff(synth.file, changed, "--format", "json");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(2);
     reportFile = join(dir, "kinds.report.json");
@@ -264,7 +263,7 @@ describe("a change reached through references: a variable's default, the backend
         (j.terraform as { backend: { s3: Record<string, unknown> } }).backend.s3.key = "compute/v2/terraform.tfstate";
       }),
     ]);
-    const result = await diff(synth.file, changed, "--var-file", LEGACY_TFVARS, "--format", "json");
+    const result = await diff(synth.file, changed, "--format", "json");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(2);
     report = JSON.parse(result.stdout);
@@ -439,7 +438,7 @@ describe("bad input", () => {
         block(j, "aws_ecs_service", "worker").launch_type = "SPACESHIP";
       }),
     ]);
-    const result = await diff(synth.file, broken, "--var-file", LEGACY_TFVARS);
+    const result = await diff(synth.file, broken);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(
