@@ -1,15 +1,14 @@
 /**
  * The commands' plumbing: options declared once give `--help` and the checks of
- * what the user typed; bad input is one line and exit 1; colour follows the
- * terminal, NO_COLOR and FORCE_COLOR; the process runner says when a program
- * cannot start.
+ * what the user typed; bad input is one line and exit 1; the process runner
+ * says when a program cannot start. (Colour, which only the diff's text has, is
+ * tested end to end in diff.test.ts.)
  */
 import { describe, expect, it } from "vitest";
 import { defineCommand, wholeNumber } from "../tools/lib/cli/command.js";
 import { ProcessError, ToolError, UsageError } from "../tools/lib/cli/errors.js";
 import { runProcess } from "../tools/lib/cli/process.js";
 import { runTool } from "./helpers/cli.js";
-import { stackVariants } from "./helpers/variants.js";
 
 const command = defineCommand({
   name: "example",
@@ -93,17 +92,6 @@ describe("every command", () => {
       expect(result.stdout).toContain("\n  -h, --help ");
     },
   );
-});
-
-describe("colour", () => {
-  it("is in the text diff with FORCE_COLOR, and not with NO_COLOR or off a terminal", async () => {
-    const v = stackVariants();
-    const run = (env: NodeJS.ProcessEnv) => runTool("diff", [v.base.file, v.removed.file], { env });
-    const forced = await run({ FORCE_COLOR: "1" });
-    expect(forced.stdout).toContain("\x1b[31m- aws_iam_role_policy_attachment.task_s3_sqs\x1b[39m");
-    expect((await run({ NO_COLOR: "1", FORCE_COLOR: undefined })).stdout).not.toContain("\x1b[");
-    expect((await run({ FORCE_COLOR: undefined })).stdout).not.toContain("\x1b[");
-  });
 });
 
 describe("the process runner", () => {

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { replay } from "../tools/lib/sqs/dlq.js";
+import { WORKER_CONTRACT } from "../worker-src/src/contract.js";
 import { runTool } from "./helpers/cli.js";
 
 const credentials = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-2" };
@@ -97,6 +98,32 @@ describe("dlq:replay", () => {
     for (const m of moved.Messages ?? []) {
       expect(m.MessageAttributes?.source).toMatchObject({ DataType: "String", StringValue: "backend" });
     }
+  });
+
+  it("drops the worker's attempts attribute, so that a replayed job starts afresh; keeps the others", async () => {
+    const { dlqUrl, queueUrl } = await queuesWithDeadLetters(0);
+    const attempts = WORKER_CONTRACT.queue.attemptsAttribute;
+    const reason = WORKER_CONTRACT.queue.deadLetterReasonAttribute;
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify({ jobId: "00000000-0000-4000-8000-000000000009", videoKey: "uploads/9.mp4" }),
+        MessageAttributes: {
+          source: { DataType: "String", StringValue: "backend" },
+          [attempts]: { DataType: "Number", StringValue: "4" },
+          [reason]: { DataType: "String", StringValue: "timed-out" },
+        },
+      }),
+    );
+    const result = await replayCli("--dlq-url", dlqUrl, "--queue-url", queueUrl);
+    expect(result.code).toBe(0);
+    const moved = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
+    );
+    expect(moved.Messages).toHaveLength(1);
+    const attributes = moved.Messages?.[0].MessageAttributes ?? {};
+    expect(Object.keys(attributes).sort()).toEqual([reason, "source"].sort());
+    expect(attributes[attempts]).toBeUndefined();
   });
 
   it("says so when there is nothing to move", async () => {

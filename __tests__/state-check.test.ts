@@ -191,6 +191,32 @@ describe("with --plan: Terraform's own verdict, offline", () => {
     expect(lines).toContain("Result: covered — every object in the state is kept.");
   });
 
+  it("in legacy-parity mode (no skip_destroy), a new task definition revision deregisters the old one", async () => {
+    // A larger worker task: a new revision of the parity stack's task definition.
+    const sizes = join(dir, "larger-worker.tfvars");
+    writeFileSync(sizes, "worker_cpu = 1024\nworker_memory = 2048\n");
+    const result = await check(
+      "--state",
+      LEGACY_STATE,
+      "--synth",
+      synth.file,
+      "--plan",
+      "--var-file",
+      LEGACY_TFVARS,
+      "--var-file",
+      sizes,
+    );
+    expect(result.stderr).toBe("");
+    const lines = result.stdout.split("\n");
+    const replace = lines.indexOf("  replace  aws_ecs_task_definition.worker");
+    expect(replace).toBeGreaterThan(0);
+    expect(lines.slice(replace + 2, replace + 4)).toEqual([
+      "           forced by: cpu, memory",
+      "           (a new revision: how ECS deploys; the old one is deregistered (INACTIVE): the state has no skip_destroy)",
+    ]);
+    expect(result.stdout).not.toContain("stays registered");
+  });
+
   it("says delete and create for the renamed resource", async () => {
     const result = await check("--state", renamed, "--synth", synth.file, "--plan", "--var-file", LEGACY_TFVARS);
     expect(result.code).toBe(2);

@@ -13,7 +13,7 @@ import { stackGraph, toMermaid } from "./lib/graph/model.js";
 import { renderSvg } from "./lib/graph/svg.js";
 import { PROJECT_ROOT } from "./lib/project.js";
 import { loadStack } from "./lib/stack/read.js";
-import { synthApp } from "./lib/stack/synth.js";
+import { withSynth } from "./lib/stack/synth.js";
 
 runCommand({
   name: "graph",
@@ -30,7 +30,9 @@ runCommand({
     check: { type: "boolean", help: "Write nothing; exit 1 when the files there are not the current picture." },
   },
   async run(options) {
-    const stack = loadStack(options.synth ?? (await synthApp(PROJECT_ROOT)), "compute");
+    const stack = options.synth
+      ? loadStack(options.synth, "compute")
+      : await withSynth(PROJECT_ROOT, (outdir) => loadStack(outdir, "compute"));
     const graph = stackGraph(stack.json);
     const files = {
       "infrastructure.svg": await renderSvg(graph, "cricksy-ai compute stack (npm run graph)"),

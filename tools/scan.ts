@@ -21,6 +21,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { runCommand } from "./lib/cli/command.js";
 import { UsageError } from "./lib/cli/errors.js";
 import { runProcess } from "./lib/cli/process.js";
+import { tempDir } from "./lib/cli/temp.js";
 import { PROJECT_ROOT } from "./lib/project.js";
 import { loadStack, type StackJson } from "./lib/stack/read.js";
 import { synthApp } from "./lib/stack/synth.js";
@@ -190,14 +191,26 @@ runCommand({
   run: scan,
 });
 
-async function scan(values: {
+interface ScanValues {
   synth?: string;
   stack?: string;
   "var-file"?: string;
   skips?: string;
   framework: string[];
   format: string;
-}): Promise<number> {
+}
+
+/** The scan in a temporary folder (the synth, checkov's inputs), removed at the end, also on Ctrl-C. */
+async function scan(values: ScanValues): Promise<number> {
+  const temp = tempDir("cricksy-scan-");
+  try {
+    return await scanIn(values, temp.dir);
+  } finally {
+    temp.remove();
+  }
+}
+
+async function scanIn(values: ScanValues, work: string): Promise<number> {
   const frameworks = (values.framework.length ? values.framework : [...FRAMEWORKS]) as Framework[];
   if (!existsSync(CHECKOV)) {
     throw new UsageError(`${CHECKOV} is missing: run \`npm ci\` (it installs checkov into .venv from tools/python)`);
@@ -207,9 +220,8 @@ async function scan(values: {
   const varFile = values["var-file"] ? resolve(values["var-file"]) : DEFAULT_VAR_FILE;
   if (!existsSync(varFile)) throw new UsageError(`--var-file ${varFile} does not exist`);
 
-  const synthPath = values.synth ?? (await synthApp(PROJECT_ROOT));
+  const synthPath = values.synth ?? (await synthApp(PROJECT_ROOT, join(work, "cdktf.out")));
   const stack = loadStack(isAbsolute(synthPath) ? synthPath : resolve(synthPath), values.stack);
-  const work = mkdtempSync(join(tmpdir(), "cricksy-scan-"));
   const copy = scanCopy(stack.json, work);
 
   const reports = await Promise.all(

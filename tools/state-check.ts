@@ -19,7 +19,7 @@ import { ToolError, UsageError } from "./lib/cli/errors.js";
 import { diffValues } from "./lib/diff/values.js";
 import { PROJECT_ROOT } from "./lib/project.js";
 import { loadStack } from "./lib/stack/read.js";
-import { synthApp } from "./lib/stack/synth.js";
+import { withSynth } from "./lib/stack/synth.js";
 import { type Coverage, coverage } from "./lib/state/coverage.js";
 import { readStateFile, stateAccountId } from "./lib/state/read.js";
 import { destroysObject, REPLACED_BY_DESIGN, type ResourceChange, verdict } from "./lib/terraform/plan.js";
@@ -135,14 +135,10 @@ runCommand({
       vars[pair.slice(0, at)] = pair.slice(at + 1);
     }
     const state = readStateFile(options.state);
-    const synthPath = options.synth ?? (await synthApp(PROJECT_ROOT));
-    const synthLabel = options.synth ?? "the working tree (synthesized)";
-    const stack = loadStack(synthPath, options.stack);
-    const report = coverage(state, stack.json);
-    let covered = report.covered;
-
-    let planned: { changes: ResourceChange[]; outputs: Record<string, { actions: string[] }> } | undefined;
-    if (options.plan) {
+    const check = async (synthPath: string) => {
+      const stack = loadStack(synthPath, options.stack);
+      const report = coverage(state, stack.json);
+      if (!options.plan) return { report, covered: report.covered, planned: undefined };
       const workdir = await offlineWorkdir({
         configFile: stack.file,
         stateFile: options.state,
@@ -154,12 +150,20 @@ runCommand({
         if (result.code !== 0 || !result.json) {
           throw new ToolError(`terraform plan failed:\n${(result.stderr || result.stdout).trim()}`);
         }
-        planned = { changes: result.json.resource_changes ?? [], outputs: result.json.output_changes ?? {} };
-        covered = !planned.changes.some((rc) => destroysObject(rc));
+        const changes = result.json.resource_changes ?? [];
+        return {
+          report,
+          covered: !changes.some((rc) => destroysObject(rc)),
+          planned: { changes, outputs: result.json.output_changes ?? {} },
+        };
       } finally {
         await workdir.dispose();
       }
-    }
+    };
+    const synthLabel = options.synth ?? "the working tree (synthesized)";
+    const { report, covered, planned } = options.synth
+      ? await check(options.synth)
+      : await withSynth(PROJECT_ROOT, check);
 
     if (options.format === "json") {
       const verdicts = planned?.changes

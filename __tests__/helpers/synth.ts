@@ -28,7 +28,7 @@ export interface Synthesized {
 
 /**
  * Synthesizes the compute stack in process into a fresh temp folder;
- * `change` may alter the stack before synth (variants for the diff tests).
+ * `change` may alter the stack before synth.
  */
 export function synthCompute(props: ComputeStackProps = {}, change?: (stack: ComputeStack) => void): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), "cricksy-synth-"));

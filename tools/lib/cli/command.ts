@@ -210,6 +210,13 @@ export function wholeNumber(option: string, text: string, min = 0): number {
 export function runCommand<const O extends Options>(spec: CommandSpec<O> | Command<O>): void {
   const command = "main" in spec ? spec : defineCommand(spec);
   const name = command.spec.name;
+  // Stopped early: exit (as a shell counts a signal), so that temporary folders are removed (cli/temp.ts).
+  for (const [signal, number] of [
+    ["SIGINT", 2],
+    ["SIGTERM", 15],
+  ] as const) {
+    process.once(signal, () => process.exit(128 + number));
+  }
   command.main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

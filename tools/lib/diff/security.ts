@@ -1,16 +1,29 @@
 /**
  * The security-relevant content of a synthesized stack, in comparable form:
- * IAM statements (from aws_iam_policy_document data sources, policy JSON and
- * jsonencode policies alike), managed policy attachments, security group rules
+ * IAM statements with whom they are granted to (from aws_iam_policy_document
+ * data sources, policy JSON and jsonencode policies alike: a role's inline
+ * policies, managed policies through their attachments, trust policies,
+ * resource policies), managed policy attachments, security group rules
  * (inline, aws_security_group_rule, aws_vpc_security_group_*_rule), and exposure
- * (public IPs, public subnets, ingress from anywhere).
+ * (public IPs, public subnets, ingress from anywhere). A statement is the same
+ * only with the same grantee: a policy moved to another role, or an inline
+ * policy removed while its document stays, shows as statements taken away.
  */
 import type { Element, Json } from "../stack/read.js";
 import { decodeString } from "./values.js";
 
 export interface IamStatement {
-  /** Where the statement is written, e.g. `data.aws_iam_policy_document.task_s3_sqs`, `aws_iam_role.task.assume_role_policy`. */
+  /**
+   * Where the statement is written and how it is granted, e.g. `aws_iam_policy.task_s3_sqs ← data.aws_iam_policy_document.task_s3_sqs`,
+   * `aws_iam_role.task.assume_role_policy`.
+   */
   owner: string;
+  /**
+   * Whom it is granted to: a role, user or group (`aws_iam_role.task`, or the expression that names it),
+   * `trust of aws_iam_role.task` for a trust policy, `resource policy of <address>`, or `not attached` /
+   * `not used` for a policy or document that nothing grants.
+   */
+  grantedTo: string;
   sid?: string;
   effect: string;
   actions: string[];
@@ -112,7 +125,7 @@ function statementOf(
   owner: string,
   s: Record<string, unknown>,
   keys: typeof DOCUMENT_BLOCK | typeof POLICY_JSON,
-): IamStatement {
+): Omit<IamStatement, "grantedTo"> {
   return {
     owner,
     sid: (s[keys.sid] as string) || undefined,
@@ -127,32 +140,112 @@ function statementOf(
   };
 }
 
-/** Attributes that hold a policy document, per resource type (`*` for any type). */
-const POLICY_ATTRIBUTES = ["policy", "assume_role_policy"];
+/** The address an expression names when it is exactly one reference: `aws_iam_role.task` of `${aws_iam_role.task.id}`. */
+function referenced(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^\$\{((?:data\.)?[a-z][a-z0-9_]*\.[\w-]+)(?:\.[\w]+)?\}$/.exec(value.trim());
+  return match?.[1];
+}
 
-function statementsOf(element: Element): IamStatement[] {
-  if (element.mode === "data") {
-    if (element.type !== "aws_iam_policy_document") return [];
-    const blocks = element.attributes.statement;
-    return (Array.isArray(blocks) ? blocks : []).map((s) =>
-      statementOf(element.address, s as Record<string, unknown>, DOCUMENT_BLOCK),
-    );
+/** Who a reference or literal names: the referenced address, else the value as written. */
+const principalOf = (value: unknown) => referenced(value) ?? String(value);
+
+/** Statements of a policy value: a JSON string, a decoded jsonencode value, or a reference to a policy document. */
+function statementsOfValue(
+  value: Json | undefined,
+  owner: string,
+  grantedTo: string,
+  documents: Map<string, Record<string, unknown>[]>,
+): IamStatement[] {
+  const document = referenced(value);
+  if (document?.startsWith("data.") && documents.has(document)) {
+    return (documents.get(document) ?? []).map((s) => ({
+      ...statementOf(`${owner} ← ${document}`, s, DOCUMENT_BLOCK),
+      grantedTo,
+    }));
+  }
+  const decoded = typeof value === "string" ? decodeString(value) : value;
+  if (!isObject(decoded)) return [];
+  const statements = Array.isArray(decoded.Statement) ? decoded.Statement : [decoded.Statement];
+  return statements.filter(isObject).map((s) => ({ ...statementOf(owner, s, POLICY_JSON), grantedTo }));
+}
+
+/** Types whose `policy` grants to a principal named in another attribute. */
+const IDENTITY_POLICIES: Record<string, string> = {
+  aws_iam_role_policy: "role",
+  aws_iam_user_policy: "user",
+  aws_iam_group_policy: "group",
+};
+/** Attachment types and the attribute that names the principal. */
+const ATTACHMENTS: Record<string, string> = {
+  aws_iam_role_policy_attachment: "role",
+  aws_iam_user_policy_attachment: "user",
+  aws_iam_group_policy_attachment: "group",
+  aws_iam_policy_attachment: "roles",
+};
+
+/** Every IAM statement of a stack with its grantee (see IamStatement). */
+function statementsOf(elements: Map<string, Element>): IamStatement[] {
+  const documents = new Map<string, Record<string, unknown>[]>();
+  const usedDocuments = new Set<string>();
+  for (const e of elements.values()) {
+    if (e.mode === "data" && e.type === "aws_iam_policy_document") {
+      const blocks = e.attributes.statement;
+      documents.set(e.address, (Array.isArray(blocks) ? blocks : []).filter(isObject) as Record<string, unknown>[]);
+    }
+  }
+  const note = (value: unknown) => {
+    const document = referenced(value);
+    if (document) usedDocuments.add(document);
+  };
+  // Managed policies: the principals their attachments name.
+  const attachedTo = new Map<string, string[]>();
+  for (const e of elements.values()) {
+    const attribute = e.mode === "managed" ? ATTACHMENTS[e.type] : undefined;
+    if (!attribute) continue;
+    const policy = referenced(e.attributes.policy_arn);
+    if (!policy) continue;
+    const principals = list(e.attributes[attribute]).map(principalOf);
+    attachedTo.set(policy, [...(attachedTo.get(policy) ?? []), ...principals]);
   }
   const out: IamStatement[] = [];
-  const fromValue = (owner: string, value: Json | undefined) => {
-    // A JSON string, or a jsonencode(...) expression decoded already (decodeExpressions).
-    const document = typeof value === "string" ? decodeString(value) : value;
-    if (!isObject(document)) return;
-    const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
-    for (const s of statements) if (isObject(s)) out.push(statementOf(owner, s, POLICY_JSON));
-  };
-  for (const attribute of POLICY_ATTRIBUTES)
-    fromValue(`${element.address}.${attribute}`, element.attributes[attribute]);
-  const inline = element.attributes.inline_policy;
-  if (Array.isArray(inline)) {
-    inline.forEach((p, k) => {
-      if (isObject(p)) fromValue(`${element.address}.inline_policy[${k}]`, p.policy as Json);
-    });
+  for (const e of elements.values()) {
+    if (e.mode !== "managed") continue;
+    const a = e.attributes;
+    if (IDENTITY_POLICIES[e.type]) {
+      note(a.policy);
+      out.push(...statementsOfValue(a.policy, e.address, principalOf(a[IDENTITY_POLICIES[e.type]]), documents));
+    } else if (e.type === "aws_iam_policy") {
+      note(a.policy);
+      const grantees = attachedTo.get(e.address) ?? ["not attached"];
+      for (const grantee of [...new Set(grantees)].sort()) {
+        out.push(...statementsOfValue(a.policy, e.address, grantee, documents));
+      }
+    } else if (a.policy !== undefined) {
+      note(a.policy);
+      out.push(...statementsOfValue(a.policy, `${e.address}.policy`, `resource policy of ${e.address}`, documents));
+    }
+    if (a.assume_role_policy !== undefined) {
+      note(a.assume_role_policy);
+      out.push(
+        ...statementsOfValue(
+          a.assume_role_policy,
+          `${e.address}.assume_role_policy`,
+          `trust of ${e.address}`,
+          documents,
+        ),
+      );
+    }
+    if (Array.isArray(a.inline_policy)) {
+      a.inline_policy.forEach((p, k) => {
+        if (isObject(p))
+          out.push(...statementsOfValue(p.policy as Json, `${e.address}.inline_policy[${k}]`, e.address, documents));
+      });
+    }
+  }
+  for (const [address, statements] of documents) {
+    if (usedDocuments.has(address)) continue;
+    out.push(...statements.map((s) => ({ ...statementOf(address, s, DOCUMENT_BLOCK), grantedTo: "not used" })));
   }
   return out;
 }
@@ -246,8 +339,8 @@ function exposuresOf(element: Element, rules: SecurityGroupRule[]): Exposure[] {
 
 export function securityView(elements: Map<string, Element>): SecurityView {
   const view: SecurityView = { statements: [], attachments: [], rules: [], exposures: [] };
+  view.statements.push(...statementsOf(elements));
   for (const element of elements.values()) {
-    view.statements.push(...statementsOf(element));
     const rules = rulesOf(element);
     view.rules.push(...rules);
     view.exposures.push(...exposuresOf(element, rules));

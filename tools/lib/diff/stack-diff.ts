@@ -1,9 +1,11 @@
 /**
- * What a change of the synthesized stack does: resources created, destroyed or
- * updated (with attribute paths), address changes, variables, outputs,
- * providers, backend, and the security section. cdktf's `${jsonencode(...)}`
- * expressions are decoded first (HashiCorp's grammar), so container
- * definitions and policies compare value by value.
+ * The static comparison of two synths: which blocks changed (resources and data
+ * sources created, destroyed or updated, with attribute paths), variables,
+ * outputs, providers, locals, backend, and the security section. cdktf's
+ * `${jsonencode(...)}` expressions are decoded first (HashiCorp's grammar), so
+ * container definitions and policies compare value by value. What Terraform
+ * does about it is change-report.ts's business (a plan); this says what the
+ * configuration says.
  */
 import { decodeExpressions } from "../stack/hcl.js";
 import { proposeMoves } from "../stack/moves.js";
@@ -21,32 +23,6 @@ import {
 } from "./security.js";
 import { type AttributeChange, diffValues } from "./values.js";
 
-/** Types whose destroy loses data that Terraform cannot bring back. */
-export const STATEFUL_TYPES: Record<string, string> = {
-  aws_cloudwatch_log_group: "its log events are deleted",
-  aws_s3_bucket: "its objects are deleted (or the destroy fails on a non-empty bucket)",
-  aws_dynamodb_table: "its items are deleted",
-  aws_db_instance: "the database is deleted",
-  aws_rds_cluster: "the database cluster is deleted",
-  aws_efs_file_system: "its files are deleted",
-  aws_sqs_queue: "its messages are deleted",
-  aws_kms_key: "data encrypted with it becomes unreadable after the waiting period",
-  aws_secretsmanager_secret: "the secret value is deleted after the recovery window",
-  aws_ecr_repository: "its images are deleted",
-  aws_elasticache_cluster: "its cached data is lost",
-};
-
-/** The kinds `--fail-on` takes, and how many of each a diff holds. */
-export const FAIL_KINDS = {
-  destroy: (d: StackDiff) => d.summary.destroy,
-  stateful: (d: StackDiff) => d.summary.statefulDestroy,
-  address: (d: StackDiff) => d.summary.addressChanges,
-  backend: (d: StackDiff) => (d.summary.backendChanged ? 1 : 0),
-  security: (d: StackDiff) => d.summary.security,
-  any: (d: StackDiff) => (d.summary.changed ? 1 : 0),
-} as const;
-export type FailKind = keyof typeof FAIL_KINDS;
-
 export type ResourceAction = "create" | "destroy" | "update";
 
 export interface ResourceDiff {
@@ -55,8 +31,6 @@ export interface ResourceDiff {
   type: string;
   /** Changed attribute paths, for updates. */
   attributes?: AttributeChange[];
-  /** Why a destroy hurts, for stateful types. */
-  stateful?: string;
 }
 
 export interface AddressChange {
@@ -95,7 +69,6 @@ export interface StackDiff {
     create: number;
     update: number;
     destroy: number;
-    statefulDestroy: number;
     addressChanges: number;
     backendChanged: boolean;
     security: number;
@@ -150,14 +123,7 @@ export async function diffStacks(
   }
   for (const [address, element] of a) {
     if (!b.has(address)) {
-      resources.push({
-        address,
-        action: "destroy",
-        type: element.type,
-        ...(element.mode === "managed" && STATEFUL_TYPES[element.type]
-          ? { stateful: STATEFUL_TYPES[element.type] }
-          : {}),
-      });
+      resources.push({ address, action: "destroy", type: element.type });
     }
   }
   const order = { destroy: 0, create: 1, update: 2 };
@@ -206,7 +172,6 @@ export async function diffStacks(
     create: count("create"),
     update: count("update"),
     destroy: count("destroy"),
-    statefulDestroy: resources.filter((r) => r.stateful).length,
     addressChanges: addressChanges.length,
     backendChanged: backend !== undefined,
     security: securityCount,

@@ -10,6 +10,8 @@ export interface AttributeChange {
   path: string;
   old?: unknown;
   new?: unknown;
+  /** The new value is known only after apply. */
+  unknown?: boolean;
 }
 
 /** The structure a string encodes (a JSON object or array), else undefined. */

@@ -3,7 +3,9 @@
  * any: a message is deleted from the dead-letter queue only after the target
  * queue accepted it. A message that could not be sent stays in the dead-letter
  * queue (visible again at once); one that was sent but not deleted will be sent
- * again by a later run, which the idempotent worker absorbs.
+ * again by a later run, which the idempotent worker absorbs. Message attributes
+ * go along, but the worker's attempts count (WORKER_CONTRACT.queue.attemptsAttribute):
+ * a replayed job starts afresh.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -15,7 +17,14 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { WORKER_CONTRACT } from "../../../worker-src/src/contract.js";
 import { UsageError } from "../cli/errors.js";
+
+/**
+ * Message attributes a replayed job does not keep: the worker's count of attempts spent before
+ * (a replayed job starts afresh, with SQS's receive count at zero).
+ */
+export const DROPPED_ON_REPLAY: ReadonlySet<string> = new Set([WORKER_CONTRACT.queue.attemptsAttribute]);
 
 export interface ReplayOptions {
   sqs: SQSClient;
@@ -60,12 +69,13 @@ export async function queueArn(sqs: SQSClient, url: string, option: string): Pro
 }
 
 function entryFor(message: Message, index: number, fifo: boolean): SendMessageBatchRequestEntry {
+  const attributes = Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).filter(([name]) => !DROPPED_ON_REPLAY.has(name)),
+  );
   return {
     Id: String(index),
     MessageBody: message.Body ?? "",
-    ...(message.MessageAttributes && Object.keys(message.MessageAttributes).length
-      ? { MessageAttributes: message.MessageAttributes }
-      : {}),
+    ...(Object.keys(attributes).length ? { MessageAttributes: attributes } : {}),
     ...(fifo
       ? {
           MessageGroupId: message.Attributes?.MessageGroupId ?? "dlq-replay",

@@ -11,7 +11,13 @@ export interface StateResource {
   type: string;
   name: string;
   provider?: string;
-  instances: { index_key?: string | number; schema_version?: number; attributes?: Record<string, unknown> }[];
+  instances: {
+    index_key?: string | number;
+    schema_version?: number;
+    attributes?: Record<string, unknown>;
+    sensitive_attributes?: unknown[];
+    dependencies?: string[];
+  }[];
 }
 
 export interface StateFile {

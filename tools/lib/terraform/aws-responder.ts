@@ -70,6 +70,12 @@ export interface AwsResponderOptions {
   queues?: QueueSpec[];
   /** Caller ARN that STS reports. Default: `arn:aws:iam::<account>:user/offline-plan`. */
   callerArn?: string;
+  /**
+   * Answer every queue name of this account and region as an existing queue with default
+   * attributes (the configured queues keep theirs): for plans whose queues are stand-ins
+   * (the diff), not for tests of a wrong name. Default: false.
+   */
+  answerAnyQueue?: boolean;
 }
 
 export interface AwsResponder {
@@ -80,6 +86,8 @@ export interface AwsResponder {
   calls: AwsCall[];
   /** Replaces the queues (and, when given, the region) that SQS knows. */
   setQueues(queues: QueueSpec[], region?: string): void;
+  /** Whether every queue name is answered (see AwsResponderOptions.answerAnyQueue). */
+  answerAnyQueue: boolean;
   /** The URL and ARN the responder gives a queue of this name. */
   queueUrl(name: string): string;
   queueArn(name: string): string;
@@ -135,6 +143,10 @@ export async function startAwsResponder(options: AwsResponderOptions): Promise<A
   let region = options.region ?? "us-east-2";
   let queues = new Map<string, QueueSpec>();
   const calls: AwsCall[] = [];
+  const state = { answerAnyQueue: options.answerAnyQueue === true };
+  /** A queue SQS knows by this name: a configured one, or (answering any) one with defaults. */
+  const queueNamed = (name: string): QueueSpec | undefined =>
+    queues.get(name) ?? (state.answerAnyQueue && /^[\w-]{1,80}(\.fifo)?$/.test(name) ? { name } : undefined);
 
   const queueUrl = (name: string) => `https://sqs.${region}.amazonaws.com/${accountId}/${name}`;
   const queueArn = (name: string) => `arn:aws:sqs:${region}:${accountId}:${name}`;
@@ -182,7 +194,7 @@ export async function startAwsResponder(options: AwsResponderOptions): Promise<A
   /** The queue that a QueueUrl names: this account and region, a known name. */
   const byUrl = (url: unknown) => {
     const name = typeof url === "string" ? url.split("/").at(-1) : undefined;
-    return name !== undefined && url === queueUrl(name) ? queues.get(name) : undefined;
+    return name !== undefined && url === queueUrl(name) ? queueNamed(name) : undefined;
   };
 
   function sqsJson(response: ServerResponse, status: number, body: unknown, queryError?: string) {
@@ -206,7 +218,7 @@ export async function startAwsResponder(options: AwsResponderOptions): Promise<A
     if (action === "GetQueueUrl") {
       call.queue = String(input.QueueName ?? "");
       const owner = input.QueueOwnerAWSAccountId;
-      const queue = queues.get(call.queue);
+      const queue = queueNamed(call.queue);
       if (!queue || (owner !== undefined && owner !== accountId)) return noSuchQueue(response);
       return sqsJson(response, 200, { QueueUrl: queueUrl(queue.name) });
     }
@@ -308,6 +320,12 @@ export async function startAwsResponder(options: AwsResponderOptions): Promise<A
     },
     calls,
     setQueues,
+    get answerAnyQueue() {
+      return state.answerAnyQueue;
+    },
+    set answerAnyQueue(value: boolean) {
+      state.answerAnyQueue = value;
+    },
     queueUrl,
     queueArn,
     close: () =>

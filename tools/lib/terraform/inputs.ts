@@ -75,3 +75,63 @@ export function queuesFor(inputs: Inputs): QueueSpec[] {
   const dlq = typeof explicit === "string" && explicit ? explicit : defaultDlqName(queue);
   return [{ name: queue, deadLetterQueue: dlq }, { name: dlq }];
 }
+
+/** The empty-ish stand-in of a variable type expression (`string`, `list(string)`, `map(number)`, ...). */
+function standInOfType(type: string, name: string, region: string, accountId: string): unknown {
+  const t = type.replace(/^\$\{(.*)\}$/s, "$1").replace(/\s+/g, "");
+  if (t === "" || t === "any" || t === "string") {
+    if (name.endsWith("_arn")) return `arn:aws:stand-in:${region}:${accountId}:variable/${name}`;
+    return `stand-in-${name.replaceAll("_", "-")}`;
+  }
+  if (t === "number") return 1;
+  if (t === "bool") return false;
+  const collection = /^(list|set)\((.*)\)$/.exec(t);
+  if (collection) return [standInOfType(collection[2], `${name}-1`, region, accountId)];
+  if (/^map\(/.test(t)) return {};
+  return undefined;
+}
+
+export interface StandInInputs {
+  /** Values for the variables that have neither a default nor a given value. */
+  values: Record<string, unknown>;
+  /** Those that could not be given one (an object type): the plan needs a real value. */
+  missing: string[];
+}
+
+/**
+ * Stand-ins for the required variables that `inputs` (and `TF_VAR_*`) leave unset, so that a
+ * configuration plans without its real inputs: ARN-shaped for `*_arn`, `stand-in-<name>` for
+ * other strings, 1, false, one-element lists. Their `validation` rules do not hold for stand-ins:
+ * `withoutValidation` drops them for a plan.
+ */
+export function standInInputs(
+  variables: Record<string, { type?: unknown; default?: unknown }> | undefined,
+  inputs: Inputs,
+  where: { region: string; accountId: string },
+  env: NodeJS.ProcessEnv = process.env,
+): StandInInputs {
+  const values: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const [name, block] of Object.entries(variables ?? {})) {
+    if ("default" in (block ?? {}) || name in inputs || env[`TF_VAR_${name}`] !== undefined) continue;
+    const value = standInOfType(String(block?.type ?? "string"), name, where.region, where.accountId);
+    if (value === undefined) missing.push(name);
+    else values[name] = value;
+  }
+  return { values, missing };
+}
+
+/** A stack's `variable` block without the `validation` rules of the named variables. */
+export function withoutValidation<V extends Record<string, { validation?: unknown }>>(
+  variables: V,
+  names: string[],
+): V {
+  const out = { ...variables };
+  for (const name of names) {
+    if (out[name]) {
+      const { validation: _rules, ...rest } = out[name];
+      (out as Record<string, unknown>)[name] = rest;
+    }
+  }
+  return out;
+}

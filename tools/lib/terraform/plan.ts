@@ -15,26 +15,49 @@ export interface PlanOptions {
   vars?: Record<string, string>;
   /** Refresh the state's objects from AWS first. Default: false (offline). */
   refresh?: boolean;
+  /** `terraform show -json` of the saved plan into `json`. Default: true. */
+  show?: boolean;
+  /** `-detailed-exitcode`: exit 2 (not 0) when the plan has changes; `changed` says so either way. */
+  detailedExitcode?: boolean;
 }
 
 export interface PlanResult extends TerraformResult {
-  /** `terraform show -json` of the saved plan, when the plan succeeded. */
+  /** `terraform show -json` of the saved plan, when the plan succeeded (and `show` was not false). */
   json?: TerraformPlanJson;
+  /** With `detailedExitcode`: whether the plan has changes (exit 2). */
+  changed?: boolean;
 }
 
 export interface ResourceChange {
   address: string;
+  /** The address in the state before a `moved` block moved it. */
+  previous_address?: string;
+  module_address?: string;
   mode: "managed" | "data";
   type: string;
   name: string;
+  /** `count` index or `for_each` key. */
+  index?: string | number;
+  provider_name?: string;
   change: {
     actions: string[];
     before: unknown;
     after: unknown;
     after_unknown?: unknown;
-    replace_paths?: unknown[][];
+    before_sensitive?: unknown;
+    after_sensitive?: unknown;
+    replace_paths?: (string | number)[][];
   };
   action_reason?: string;
+}
+
+export interface OutputChange {
+  actions: string[];
+  before: unknown;
+  after: unknown;
+  after_unknown?: unknown;
+  before_sensitive?: unknown;
+  after_sensitive?: unknown;
 }
 
 export interface PlannedResource {
@@ -42,15 +65,42 @@ export interface PlannedResource {
   mode: string;
   type: string;
   name: string;
+  schema_version?: number;
   values: Record<string, unknown>;
+}
+
+/** An expression of the configuration as the plan's JSON describes it. */
+export interface ConfigExpression {
+  constant_value?: unknown;
+  references?: string[];
+}
+
+export interface ConfiguredResource {
+  address: string;
+  mode: string;
+  type: string;
+  name: string;
+  provider_config_key?: string;
+  expressions?: Record<string, unknown>;
+  depends_on?: string[];
 }
 
 export interface TerraformPlanJson {
   format_version: string;
+  terraform_version?: string;
   resource_changes?: ResourceChange[];
-  output_changes?: Record<string, { actions: string[]; before: unknown; after: unknown }>;
+  output_changes?: Record<string, OutputChange>;
   planned_values?: { root_module: { resources?: PlannedResource[] }; outputs?: Record<string, unknown> };
-  configuration?: { root_module: { resources?: { address: string }[]; variables?: Record<string, unknown> } };
+  prior_state?: {
+    values?: { root_module?: { resources?: PlannedResource[] } };
+  };
+  configuration?: {
+    root_module: {
+      resources?: ConfiguredResource[];
+      variables?: Record<string, unknown>;
+      outputs?: Record<string, { expression?: ConfigExpression }>;
+    };
+  };
 }
 
 /** `varFile` and `varFiles`, in order. */
@@ -67,12 +117,21 @@ export const varFilesOf = (options: PlanOptions): string[] => [
 export async function plan(dir: string, options: PlanOptions = {}): Promise<PlanResult> {
   if (!existsSync(join(dir, ".terraform"))) await terraformOk(dir, "init", ["-input=false"]);
   const args = ["-input=false", "-lock=false", "-out=tfplan", `-refresh=${options.refresh ?? false}`];
+  if (options.detailedExitcode) args.push("-detailed-exitcode");
   for (const file of varFilesOf(options)) args.push(`-var-file=${file}`);
   for (const [key, value] of Object.entries(options.vars ?? {})) args.push(`-var=${key}=${value}`);
   const result = await terraform(dir, "plan", args);
-  if (result.code !== 0) return result;
-  const shown = await terraformOk(dir, "show", ["-json", "tfplan"]);
-  return { ...result, json: JSON.parse(shown.stdout) as TerraformPlanJson };
+  const changed = options.detailedExitcode ? result.code === 2 : undefined;
+  if (result.code !== 0 && !changed) return result;
+  const planned = { ...result, code: 0, changed };
+  if (options.show === false) return planned;
+  return { ...planned, json: await showPlan(dir) };
+}
+
+/** `terraform show -json` of the plan saved in `dir` (`tfplan`). */
+export async function showPlan(dir: string, file = "tfplan"): Promise<TerraformPlanJson> {
+  const shown = await terraformOk(dir, "show", ["-json", file]);
+  return JSON.parse(shown.stdout) as TerraformPlanJson;
 }
 
 export type Verdict = "no-op" | "create" | "read" | "update" | "replace" | "delete";

@@ -15,7 +15,7 @@
  * `queues` fixes them. Used by the tests and by `state:check --plan`; nothing
  * here needs cloud credentials.
  */
-import { copyFile, cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AwsResponder, type QueueSpec, startAwsResponder } from "./aws-responder.js";
@@ -39,6 +39,19 @@ export interface OfflineWorkdirOptions {
   queues?: QueueSpec[];
   /** Where to make the folder (kept on dispose). Default: a new temp folder (deleted on dispose). */
   dir?: string;
+  /** The configuration as JSON, written as `cdk.tf.json` (instead of copying `configFile`). */
+  config?: object;
+  /** A state as JSON, written as the local state (instead of copying `stateFile`). */
+  state?: object;
+  /**
+   * An initialized workdir to share: its `.terraform` (providers) is linked and its lock file copied,
+   * so this one needs no `terraform init` (for configurations with the same provider requirements).
+   */
+  initFrom?: string;
+  /** A responder to use (and leave running on dispose) instead of starting one. */
+  aws?: AwsResponder;
+  /** The responder answers every queue name (see AwsResponderOptions.answerAnyQueue). Default: false. */
+  answerAnyQueue?: boolean;
 }
 
 export interface OfflineWorkdir {
@@ -75,11 +88,24 @@ export function offlineOverride(endpoint: string) {
 
 export async function offlineWorkdir(options: OfflineWorkdirOptions = {}): Promise<OfflineWorkdir> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "cricksy-tf-")));
-  const aws = await startAwsResponder({ accountId: options.accountId ?? LEGACY_ACCOUNT_ID, queues: options.queues });
+  if (options.dir) await mkdir(dir, { recursive: true });
+  const aws =
+    options.aws ??
+    (await startAwsResponder({
+      accountId: options.accountId ?? LEGACY_ACCOUNT_ID,
+      queues: options.queues,
+      answerAnyQueue: options.answerAnyQueue,
+    }));
   if (options.module) await cp(options.module, dir, { recursive: true });
   if (options.configFile) await copyFile(options.configFile, join(dir, "cdk.tf.json"));
+  if (options.config) await writeFile(join(dir, "cdk.tf.json"), JSON.stringify(options.config, null, 2));
   await writeFile(join(dir, "override.tf.json"), JSON.stringify(offlineOverride(aws.url), null, 2));
   if (options.stateFile) await copyFile(options.stateFile, join(dir, "terraform.tfstate"));
+  if (options.state) await writeFile(join(dir, "terraform.tfstate"), JSON.stringify(options.state, null, 2));
+  if (options.initFrom) {
+    await symlink(join(options.initFrom, ".terraform"), join(dir, ".terraform"), "dir");
+    await copyFile(join(options.initFrom, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
+  }
   const prepare = async (planOptions: PlanOptions = {}) => {
     // Inputs Terraform cannot read make the plan fail with Terraform's own message; the responder then knows no queues.
     const inputs = await planInputs(dir, { varFiles: varFilesOf(planOptions), vars: planOptions.vars }).catch(
@@ -97,7 +123,7 @@ export async function offlineWorkdir(options: OfflineWorkdirOptions = {}): Promi
     },
     terraform: (subcommand, args = []) => terraform(dir, subcommand, args),
     async dispose() {
-      await aws.close();
+      if (!options.aws) await aws.close();
       if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };
