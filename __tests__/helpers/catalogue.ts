@@ -99,6 +99,16 @@ async function probed(value: Json): Promise<Json | undefined> {
   return `${value}-x`;
 }
 
+/**
+ * A block whose every value is an expression (a `for_each` resource made of `each.value`s and
+ * references) has no literal to change: its expressions get the suffix instead, so that its
+ * type is probed too (Terraform drops or corrects what it rejects, as for the others).
+ */
+const expressionProbe = (value: Json): Json | undefined =>
+  typeof value === "string" && onlyExpression(value) && !value.trim().startsWith("${jsonencode(")
+    ? `${value}-x`
+    : undefined;
+
 /** Whether a probe's path is the attribute an error names (`metric_query.1.metric.0.period`, or `stat` alone). */
 function namedBy(path: (string | number)[] | undefined, key: string | undefined, message: string): boolean {
   if (!path) return false;
@@ -137,10 +147,16 @@ export async function probes(json: StackJson): Promise<Edit[]> {
   const edits: Edit[] = [];
   for (const section of ["resource", "data"] as const) {
     for (const { address, block } of blocksOf(json, section)) {
+      const before = edits.length;
       for (const [path, was] of leaves(block)) {
         const value = await probed(was);
         if (value === undefined) continue;
         edits.push(probeEdit("probe", address, path, was, value));
+      }
+      if (edits.length > before) continue;
+      for (const [path, was] of leaves(block)) {
+        const value = expressionProbe(was);
+        if (value !== undefined) edits.push(probeEdit("probe", address, path, was, value));
       }
     }
   }
@@ -238,9 +254,9 @@ export function renameEdit(address: string, moved: boolean): Edit {
     target: address,
     describe: `${address} → ${to}${moved ? " (moved block)" : ""}`,
     apply(json) {
-      const renamed = JSON.parse(
-        JSON.stringify(json).replaceAll(`${address}.`, `${to}.`).replaceAll(`"${address}"`, `"${to}"`),
-      );
+      // Every reference: `type.name.attr`, `type.name[0]` (count, for_each), `"type.name"` (depends_on), `${type.name}`.
+      const reference = new RegExp(`${address.replaceAll(".", "\\.")}(?=[.\\["}])`, "g");
+      const renamed = JSON.parse(JSON.stringify(json).replace(reference, to));
       Object.assign(json, renamed);
       const blocks = (json.resource as Record<string, Record<string, Json>>)[type];
       blocks[`${name}_renamed`] = blocks[name];
