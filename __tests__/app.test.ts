@@ -68,14 +68,13 @@ describe("the app, as `npm run synth` and cdktf-cli run it", () => {
     expect(stdout).toMatch(/aws_ecs_task_definition\.worker.* must be replaced/);
   });
 
-  it("in legacy-parity mode (CRICKSY_LEGACY_PARITY=1) plans No changes against the legacy state", async () => {
-    await assertTerraform();
+  it("in legacy-parity mode (CRICKSY_LEGACY_PARITY=1) writes the legacy-parity stack", async () => {
+    // The same JSON as the in-process parity synth, whose plan against the legacy state is
+    // "No changes" in legacy-parity.test.ts (and through cdktf-cli's plan, above, for the default).
     const parity = join(mkdtempSync(join(tmpdir(), "cricksy-app-")), "cdktf.out");
     await npmSynth(parity, { CRICKSY_LEGACY_PARITY: "1" });
     const written = JSON.parse(readFileSync(join(parity, "stacks", "compute", "cdk.tf.json"), "utf8"));
     expect(written).toEqual(synthCompute({ workerOperations: false }).json);
-    const stdout = await cdktfDiff(parity);
-    expect(stdout).toContain("No changes.");
-    expect(stdout).not.toMatch(/will be (created|destroyed|updated)|must be replaced/);
+    expect(written).not.toEqual(synthCompute().json);
   });
 });
