@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ChangeReport } from "../tools/lib/diff/change-report.js";
 import type { StackJson } from "../tools/lib/stack/read.js";
-import { applyEdits, cosmeticEdit, type Edit, removalEdit, renameEdit } from "./helpers/catalogue.js";
+import { applyEdits, cosmeticEdit, type Edit, removalEdit, renameEdit, sshFromAnywhere } from "./helpers/catalogue.js";
 import { bodyLines, runTool } from "./helpers/cli.js";
 import { cloneWorkingTree, git } from "./helpers/clone.js";
 import { type Synthesized, synthCompute } from "./helpers/synth.js";
@@ -87,20 +87,7 @@ describe("a change of several kinds, planned once", () => {
       // security: SSH from anywhere
       edit("ssh", (j) => {
         const sg = block(j, "aws_security_group", "ecs_tasks");
-        sg.ingress = [
-          ...(sg.ingress as unknown[]),
-          {
-            description: "SSH",
-            from_port: 22,
-            to_port: 22,
-            protocol: "tcp",
-            cidr_blocks: ["0.0.0.0/0"],
-            ipv6_cidr_blocks: null,
-            prefix_list_ids: null,
-            security_groups: null,
-            self: null,
-          },
-        ];
+        sg.ingress = [...(sg.ingress as unknown[]), sshFromAnywhere("SSH")];
       }),
       // security: the S3/SQS policy attached to the worker's role instead
       edit("policy moved", (j) => {

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../tools/lib/project.js";
+import { sshFromAnywhere } from "../helpers/catalogue.js";
 import { runTool } from "../helpers/cli.js";
 import { type Synthesized, synthCompute } from "../helpers/synth.js";
 
@@ -42,17 +43,9 @@ describe("npm run scan", { timeout: LONG }, () => {
     const json = structuredClone(synth.json) as unknown as {
       resource: { aws_security_group: { ecs_tasks: { ingress: Record<string, unknown>[] } } };
     };
-    json.resource.aws_security_group.ecs_tasks.ingress.push({
-      description: "SSH for debugging",
-      from_port: 22,
-      to_port: 22,
-      protocol: "tcp",
-      cidr_blocks: ["0.0.0.0/0"],
-      ipv6_cidr_blocks: null,
-      prefix_list_ids: null,
-      security_groups: null,
-      self: null,
-    });
+    json.resource.aws_security_group.ecs_tasks.ingress.push(
+      sshFromAnywhere("SSH for debugging") as Record<string, unknown>,
+    );
     const file = join(synth.outdir, "ssh-open.tf.json");
     writeFileSync(file, JSON.stringify(json, null, 2));
     const skips = structuredClone(SKIPS);

@@ -245,6 +245,19 @@ const outputsReferring = (json: StackJson, address: string) =>
     .filter(([, o]) => referencesIn(o, new Set([address.split(".")[0]])).has(address))
     .map(([name]) => name);
 
+/** An ingress rule of a security group (every attribute, as cdktf writes one): tcp 22 from anywhere. */
+export const sshFromAnywhere = (description: string): Json => ({
+  description,
+  from_port: 22,
+  to_port: 22,
+  protocol: "tcp",
+  cidr_blocks: ["0.0.0.0/0"],
+  ipv6_cidr_blocks: null,
+  prefix_list_ids: null,
+  security_groups: null,
+  self: null,
+});
+
 /** A rename of `address` everywhere in the stack (what changing a pin() name does), with or without a moved block. */
 export function renameEdit(address: string, moved: boolean): Edit {
   const [type, name] = address.split(".");
@@ -339,20 +352,7 @@ export function securityEdits(json: StackJson): Edit[] {
       apply(j) {
         const block = blockAt(j, address);
         const ingress = Array.isArray(block.ingress) ? block.ingress : [];
-        block.ingress = [
-          ...ingress,
-          {
-            description: "SSH from anywhere",
-            from_port: 22,
-            to_port: 22,
-            protocol: "tcp",
-            cidr_blocks: ["0.0.0.0/0"],
-            ipv6_cidr_blocks: null,
-            prefix_list_ids: null,
-            security_groups: null,
-            self: null,
-          },
-        ];
+        block.ingress = [...ingress, sshFromAnywhere("SSH from anywhere")];
       },
     });
   }
