@@ -306,19 +306,21 @@ describe("the worker process on moto (SQS and S3)", () => {
     sqs?.destroy();
   });
 
+  /** A worker of one job at a time on `queue`, with moto as its S3 and SQS. */
+  const onMoto = (queue: string) => ({
+    SQS_QUEUE_URL: queue,
+    S3_BUCKET: BUCKET,
+    AWS_REGION: REGION,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    WORKER_CONCURRENCY: "1",
+    WORKER_WAIT_TIME_S: "1",
+  });
+
   it("two workers take the same jobId with different videos at once: one result, its own thumbnails", async () => {
     const gate = makeGate();
-    const env = {
-      ...gate.env,
-      SQS_QUEUE_URL: queueUrl,
-      S3_BUCKET: BUCKET,
-      AWS_REGION: REGION,
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      WORKER_CONCURRENCY: "1",
-      WORKER_WAIT_TIME_S: "1",
-    };
+    const env = { ...gate.env, ...onMoto(queueUrl) };
     workers.push(startWorker(env), startWorker(env));
     const id = jobId(20);
     for (const videoKey of Object.keys(VIDEOS)) {
@@ -352,16 +354,7 @@ describe("the worker process on moto (SQS and S3)", () => {
       hold: true,
       times: 1,
     });
-    const env = {
-      SQS_QUEUE_URL: heldQueueUrl,
-      S3_BUCKET: BUCKET,
-      AWS_REGION: REGION,
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      WORKER_CONCURRENCY: "1",
-      WORKER_WAIT_TIME_S: "1",
-    };
+    const env = onMoto(heldQueueUrl);
     try {
       const first = startWorker({ ...env, AWS_ENDPOINT_URL_S3: proxy.endpoint, WORKER_SHUTDOWN_GRACE_S: "0" });
       workers.push(first);

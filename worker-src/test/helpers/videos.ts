@@ -67,15 +67,10 @@ export function makeStill(width: number, height: number, format: "jpg" | "png" =
 /** The first `bytes` bytes (an upload that stopped). */
 export const cutAfter = (video: Buffer, bytes: number) => Buffer.from(video.subarray(0, bytes));
 
-/**
- * Damaged frames: `spots` runs of 64 random bytes written over the media data
- * (past the first quarter, where an MP4's index is not), from a seeded sequence.
- */
-export function corruptFrames(video: Buffer, spots = 200, seed = 1): Buffer {
-  const out = Buffer.from(video);
+/** A seeded sequence of numbers in [0, 1) (xorshift32): the same damage on every run. */
+function xorshift32(seed: number): () => number {
   let state = seed >>> 0 || 1;
-  const random = () => {
-    // xorshift32: the same damage on every run.
+  return () => {
     state ^= state << 13;
     state >>>= 0;
     state ^= state >>> 17;
@@ -83,6 +78,15 @@ export function corruptFrames(video: Buffer, spots = 200, seed = 1): Buffer {
     state >>>= 0;
     return state / 2 ** 32;
   };
+}
+
+/**
+ * Damaged frames: `spots` runs of 64 random bytes written over the media data
+ * (past the first quarter, where an MP4's index is not), from a seeded sequence.
+ */
+export function corruptFrames(video: Buffer, spots = 200, seed = 1): Buffer {
+  const out = Buffer.from(video);
+  const random = xorshift32(seed);
   for (let i = 0; i < spots; i++) {
     const at = Math.floor(out.length / 4 + random() * (out.length * 0.75 - 64));
     for (let k = 0; k < 64; k++) out[at + k] = Math.floor(random() * 256);
@@ -118,15 +122,7 @@ export const H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv
  */
 export function damageOnce(video: Buffer, seed: number, bytes = 16): Buffer {
   const out = Buffer.from(video);
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 2 ** 32;
-  };
+  const random = xorshift32(seed);
   const at = Math.floor(out.length * (0.3 + random() * 0.6));
   for (let i = 0; i < bytes; i++) out[at + i] = Math.floor(random() * 256);
   return out;
